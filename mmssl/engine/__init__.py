@@ -1,0 +1,2 @@
+"""Training-loop glue: hooks."""
+from . import hooks  # noqa: F401

@@ -1,0 +1,2 @@
+"""Evaluation: pure functional metrics and their MMEngine wrappers."""
+from . import metrics  # noqa: F401

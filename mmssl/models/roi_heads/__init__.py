@@ -1,0 +1,1 @@
+"""mmssl.models.roi_heads."""
