@@ -1,1 +1,5 @@
-"""mmssl.models.layers."""
+"""Building blocks: the C4 RoI stage and the exemplar crop maker."""
+from .exemplar_crops import make_exemplar_crops, pad_crops
+from .res_stage_head import ResStageHead
+
+__all__ = ["ResStageHead", "make_exemplar_crops", "pad_crops"]

@@ -1,0 +1,172 @@
+"""The person-search RoI head: two box stages (SeqNet) plus a re-id embedding head."""
+from typing import List, Optional, Sequence, Tuple, Union
+
+import torch
+from mmdet.models.layers import multiclass_nms
+from mmdet.models.roi_heads import CascadeRoIHead
+from mmdet.models.utils import empty_instances
+from mmdet.registry import MODELS
+from mmdet.structures.bbox import bbox2roi, get_box_tensor
+from mmengine.config import ConfigDict
+from mmengine.model import ModuleList
+from mmengine.structures import InstanceData
+from torch import Tensor
+
+ConfigLike = Union[dict, ConfigDict]
+
+
+@MODELS.register_module()
+class PersonSearchRoIHead(CascadeRoIHead):
+    """Faster R-CNN C4 box head with a second refining stage and re-id embeddings.
+
+    As in SeqNet, the first stage classifies and regresses the RPN proposals; the
+    second stage takes the first stage's regressed boxes, classifies and regresses
+    them again, and its RoI features also give each detection its re-id embedding
+    (so the embedding costs no extra RoI pass at test time). Each stage runs its own
+    res5 (``stage_shared_heads``) on RoI-aligned C4 features.
+
+    Args:
+        num_stages: Number of box stages (2 as in SeqNet; 1 gives plain Faster R-CNN).
+        stage_loss_weights: Loss weight of each stage.
+        bbox_roi_extractor: RoI extractor config(s).
+        bbox_head: Box head config(s), one per stage or shared.
+        stage_shared_heads: res5 config(s) run on the RoI features of each stage.
+        embedding_head: Re-id embedding head config (``ReIDEmbeddingHead``).
+        train_cfg: One R-CNN train config per stage.
+        test_cfg: R-CNN test config.
+        init_cfg: MMEngine init config.
+    """
+
+    def __init__(self,
+                 num_stages: int,
+                 stage_loss_weights: Sequence[float],
+                 bbox_roi_extractor: ConfigLike,
+                 bbox_head: Union[ConfigLike, List[ConfigLike]],
+                 stage_shared_heads: Union[ConfigLike, List[ConfigLike]],
+                 embedding_head: Optional[ConfigLike] = None,
+                 train_cfg: Optional[List[ConfigLike]] = None,
+                 test_cfg: Optional[ConfigLike] = None,
+                 init_cfg: Optional[ConfigLike] = None) -> None:
+        super().__init__(
+            num_stages=num_stages,
+            stage_loss_weights=stage_loss_weights,
+            bbox_roi_extractor=bbox_roi_extractor,
+            bbox_head=bbox_head,
+            train_cfg=train_cfg,
+            test_cfg=test_cfg,
+            init_cfg=init_cfg)
+        if not isinstance(stage_shared_heads, list):
+            stage_shared_heads = [stage_shared_heads] * num_stages
+        if len(stage_shared_heads) != num_stages:
+            raise ValueError(f'{len(stage_shared_heads)} stage_shared_heads given '
+                             f'for {num_stages} stages')
+        self.stage_shared_heads = ModuleList(
+            [MODELS.build(cfg) for cfg in stage_shared_heads])
+        self.embedding_head = (
+            MODELS.build(embedding_head) if embedding_head is not None else None)
+
+    @property
+    def with_reid(self) -> bool:
+        """Whether the head produces re-id embeddings."""
+        return self.embedding_head is not None
+
+    def _stage_feats(self, stage: int, x: Tuple[Tensor], rois: Tensor) -> Tensor:
+        """RoI-align C4 features and run the stage's res5."""
+        extractor = self.bbox_roi_extractor[stage]
+        feats = extractor(x[:extractor.num_inputs], rois)
+        return self.stage_shared_heads[stage](feats)
+
+    def _bbox_forward(self, stage: int, x: Tuple[Tensor], rois: Tensor) -> dict:
+        """Box forward of one stage (used by mmdet's cascade loss and refinement)."""
+        bbox_feats = self._stage_feats(stage, x, rois)
+        cls_score, bbox_pred = self.bbox_head[stage](bbox_feats)
+        return dict(cls_score=cls_score, bbox_pred=bbox_pred, bbox_feats=bbox_feats)
+
+    def embed_rois(self, x: Tuple[Tensor], rois: Tensor) -> Tensor:
+        """Embed given RoIs ``(n, 5)`` with the last stage's res5 and the re-id head.
+
+        Used for ground-truth boxes in training (the instance features f_i), for the
+        exemplar crops, and for query boxes at test time.
+        """
+        if not self.with_reid:
+            raise RuntimeError('this RoI head has no embedding_head')
+        if rois.shape[0] == 0:
+            return x[0].new_zeros((0, self.embedding_head.embed_dim))
+        return self.embedding_head(self._stage_feats(self.num_stages - 1, x, rois))
+
+    def predict_bbox(self,
+                     x: Tuple[Tensor],
+                     batch_img_metas: List[dict],
+                     rpn_results_list: List[InstanceData],
+                     rcnn_test_cfg: ConfigLike,
+                     rescale: bool = False,
+                     **kwargs) -> List[InstanceData]:
+        """Detect persons and embed each detection.
+
+        Runs the stages like :class:`CascadeRoIHead` (scores averaged over stages),
+        then keeps, through NMS, the index of each surviving box so that it carries
+        the embedding of the last stage's RoI it was regressed from.
+
+        Returns:
+            One :class:`InstanceData` per image with ``bboxes``, ``scores``, ``labels``
+            and, when the head has re-id, ``embeddings``.
+        """
+        proposals = [res.bboxes for res in rpn_results_list]
+        num_per_img = [len(p) for p in proposals]
+        rois = bbox2roi(proposals)
+        if rois.shape[0] == 0:
+            results = empty_instances(
+                batch_img_metas, rois.device, task_type='bbox',
+                box_type=self.bbox_head[-1].predict_box_type,
+                num_classes=self.bbox_head[-1].num_classes)
+            return [self._with_empty_embeddings(r) for r in results]
+
+        stage_scores = []
+        for stage in range(self.num_stages):
+            out = self._bbox_forward(stage, x, rois)
+            stage_scores.append(out['cls_score'])
+            if stage < self.num_stages - 1:
+                head = self.bbox_head[stage]
+                labels = out['cls_score'][:, :-1].argmax(dim=1)
+                refined = []
+                for i, (img_rois, img_labels, img_preds) in enumerate(
+                        zip(rois.split(num_per_img), labels.split(num_per_img),
+                            out['bbox_pred'].split(num_per_img))):
+                    boxes = head.regress_by_class(img_rois[:, 1:], img_labels,
+                                                  img_preds, batch_img_metas[i])
+                    refined.append(torch.cat(
+                        [img_rois[:, :1], get_box_tensor(boxes)], dim=1))
+                rois = torch.cat(refined)
+        cls_score = sum(stage_scores) / float(self.num_stages)
+        embeddings = (self.embedding_head(out['bbox_feats'])
+                      if self.with_reid else None)
+
+        results_list = []
+        last_head = self.bbox_head[-1]
+        split_emb = (embeddings.split(num_per_img)
+                     if embeddings is not None else [None] * len(num_per_img))
+        for img_rois, img_scores, img_preds, img_emb, meta in zip(
+                rois.split(num_per_img), cls_score.split(num_per_img),
+                out['bbox_pred'].split(num_per_img), split_emb, batch_img_metas):
+            raw = last_head._predict_by_feat_single(
+                img_rois, img_scores, img_preds, meta, rescale=rescale,
+                rcnn_test_cfg=None)
+            dets, labels, inds = multiclass_nms(
+                raw.bboxes, raw.scores, rcnn_test_cfg.score_thr,
+                rcnn_test_cfg.nms, rcnn_test_cfg.max_per_img, return_inds=True)
+            result = InstanceData()
+            result.bboxes = dets[:, :4]
+            result.scores = dets[:, -1]
+            result.labels = labels
+            if img_emb is not None:
+                num_classes = last_head.num_classes
+                result.embeddings = img_emb[inds // num_classes]
+            results_list.append(result)
+        return results_list
+
+    def _with_empty_embeddings(self, result: InstanceData) -> InstanceData:
+        """Add a ``(0, d)`` embeddings field to an empty result."""
+        if self.with_reid:
+            result.embeddings = result.bboxes.new_zeros(
+                (0, self.embedding_head.embed_dim))
+        return result
