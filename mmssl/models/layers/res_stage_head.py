@@ -4,20 +4,22 @@ from typing import Optional
 from mmdet.models.backbones.resnet import BasicBlock, Bottleneck
 from mmdet.models.layers import ResLayer
 from mmdet.registry import MODELS
-from mmengine.model import BaseModule
-from torch import Tensor
+from torch.nn.modules.batchnorm import _BatchNorm
 
 _BLOCKS = {'basic': BasicBlock, 'bottleneck': Bottleneck}
 
 
 @MODELS.register_module()
-class ResStageHead(BaseModule):
+class ResStageHead(ResLayer):
     """The res5 stage of a C4 Faster R-CNN, run on RoI features.
 
     mmdet's ``ResLayer`` shared head fixes the channels of a standard ResNet; this one
     takes them as arguments, so a small backbone (``ResNet(base_channels=16)``) gets a
     matching small res5 on this CPU, while ``in_channels=1024, planes=512,
-    block='bottleneck', num_blocks=3`` is ResNet-50's res5.
+    block='bottleneck', num_blocks=3`` is ResNet-50's res5. Its parameters are named
+    like a torchvision ResNet stage (``0.conv1.weight``...), so
+    ``init_cfg=dict(type='Pretrained', checkpoint='torchvision://resnet50',
+    prefix='layer4.')`` loads ImageNet res5 weights.
 
     Args:
         in_channels: Channels of the RoI features (the backbone's C4 output).
@@ -39,29 +41,25 @@ class ResStageHead(BaseModule):
                  norm_cfg: dict = dict(type='BN', requires_grad=True),
                  norm_eval: bool = False,
                  init_cfg: Optional[dict] = None) -> None:
-        super().__init__(init_cfg)
         if block not in _BLOCKS:
             raise ValueError(f'block must be one of {sorted(_BLOCKS)}, got {block!r}')
         block_cls = _BLOCKS[block]
-        self.norm_eval = norm_eval
-        self.out_channels = planes * block_cls.expansion
-        self.layer = ResLayer(
+        super().__init__(
             block_cls,
             inplanes=in_channels,
             planes=planes,
             num_blocks=num_blocks,
             stride=stride,
             norm_cfg=norm_cfg)
-
-    def forward(self, x: Tensor) -> Tensor:
-        """Run the stage on RoI features ``(n, C, h, w)``."""
-        return self.layer(x)
+        self.init_cfg = init_cfg
+        self.norm_eval = norm_eval
+        self.out_channels = planes * block_cls.expansion
 
     def train(self, mode: bool = True) -> 'ResStageHead':
         """Set train mode, keeping BN layers frozen when ``norm_eval``."""
         super().train(mode)
         if mode and self.norm_eval:
             for m in self.modules():
-                if m.__class__.__name__.startswith('BatchNorm'):
+                if isinstance(m, _BatchNorm):
                     m.eval()
         return self

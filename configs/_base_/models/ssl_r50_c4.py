@@ -1,0 +1,80 @@
+# The paper's network (Sec. 4.2; DESIGN.md sec. 3): ResNet-50 C4 Faster R-CNN with a
+# second box stage as in SeqNet, ImageNet init, 256-d embeddings, exemplar scales
+# 112x48, 224x96, 448x192 plus the original-scale crop.
+_base_ = './ssl_c4_tiny.py'
+pretrained = 'torchvision://resnet50'
+model = dict(
+    backbone=dict(
+        _delete_=True,
+        type='ResNet',
+        depth=50,
+        base_channels=64,
+        num_stages=3,
+        strides=(1, 2, 2),
+        dilations=(1, 1, 1),
+        out_indices=(2, ),
+        frozen_stages=1,
+        norm_cfg=dict(type='BN', requires_grad=False),
+        norm_eval=True,
+        style='pytorch',
+        init_cfg=dict(type='Pretrained', checkpoint=pretrained)),
+    rpn_head=dict(
+        in_channels=1024,
+        feat_channels=512,
+        anchor_generator=dict(
+            scales=[2, 4, 8, 16, 32], ratios=[0.5, 1.0, 2.0], strides=[16])),
+    roi_head=dict(
+        bbox_roi_extractor=dict(
+            roi_layer=dict(type='RoIAlign', output_size=14, sampling_ratio=0),
+            out_channels=1024),
+        stage_shared_heads=dict(
+            _delete_=True,
+            type='ResStageHead', in_channels=1024, planes=512, num_blocks=3,
+            block='bottleneck', stride=2,
+            norm_cfg=dict(type='BN', requires_grad=False), norm_eval=True,
+            init_cfg=dict(
+                type='Pretrained', checkpoint=pretrained, prefix='layer4.')),
+        bbox_head=[
+            dict(
+                type='BBoxHead',
+                with_avg_pool=True,
+                roi_feat_size=7,
+                in_channels=2048,
+                num_classes=1,
+                bbox_coder=dict(
+                    type='DeltaXYWHBBoxCoder',
+                    target_means=[0.0, 0.0, 0.0, 0.0],
+                    target_stds=std),
+                reg_class_agnostic=True,
+                loss_cls=dict(
+                    type='CrossEntropyLoss', use_sigmoid=False,
+                    loss_weight=1.0),
+                loss_bbox=dict(type='SmoothL1Loss', beta=1.0, loss_weight=1.0))
+            for std in ([0.1, 0.1, 0.2, 0.2], [0.05, 0.05, 0.1, 0.1])
+        ],
+        embedding_head=dict(in_channels=2048, embed_dim=256)),
+    exemplar_branch=dict(
+        scales=[(112, 48), (224, 96), (448, 192)], with_original=True),
+    train_cfg=dict(
+        rpn_proposal=dict(nms_pre=12000, max_per_img=2000),
+        rcnn=[
+            dict(
+                assigner=dict(
+                    type='MaxIoUAssigner',
+                    pos_iou_thr=iou,
+                    neg_iou_thr=iou,
+                    min_pos_iou=iou,
+                    match_low_quality=False,
+                    ignore_iof_thr=-1),
+                sampler=dict(
+                    type='RandomSampler',
+                    num=128,
+                    pos_fraction=0.5,
+                    neg_pos_ub=-1,
+                    add_gt_as_proposals=True),
+                pos_weight=-1,
+                debug=False) for iou in (0.5, 0.6)
+        ]),
+    test_cfg=dict(
+        rpn=dict(nms_pre=6000, max_per_img=300),
+        rcnn=dict(score_thr=0.05, max_per_img=100)))

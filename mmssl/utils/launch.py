@@ -1,0 +1,56 @@
+"""Work-arounds of MMEngine 0.10.x launching, shared by ``tools/train.py`` and
+``tools/test.py``.
+
+* ``launcher='pytorch'`` on a CPU-only torch fails in MMEngine's ``init_dist``
+  (it calls ``torch.cuda.set_device``). Initialising the gloo process group first
+  and wrapping the model in DDP with ``device_ids=None`` makes CPU DDP work.
+* MMEngine 0.10.7 resumes with ``torch.load`` defaults; since torch 2.6 that means
+  ``weights_only=True`` and resuming a checkpoint with optimizer/message-hub state
+  fails. MMEngine's own checkpoints are trusted files of this run.
+"""
+import os
+
+import torch
+import torch.distributed as dist
+from mmengine.config import Config
+
+
+def prepare_distributed_launch(cfg: Config, launcher: str) -> None:
+    """Make ``cfg`` launchable with ``launcher`` on CPU as well as on GPUs.
+
+    On a machine without CUDA and with ``launcher='pytorch'`` (torchrun), the gloo
+    process group is initialised here from torchrun's environment variables, and
+    the model wrapper is told not to pin a device. On GPUs nothing changes
+    (MMEngine initialises NCCL itself).
+
+    Args:
+        cfg: The config; modified in place.
+        launcher: ``'none'``, ``'pytorch'``, ``'slurm'`` or ``'mpi'``.
+    """
+    cfg.launcher = launcher
+    if launcher == 'none' or torch.cuda.is_available():
+        return
+    if launcher == 'slurm':
+        # slurm sets SLURM_* variables; torchrun-style ones are derived from them
+        os.environ.setdefault('RANK', os.environ['SLURM_PROCID'])
+        os.environ.setdefault('WORLD_SIZE', os.environ['SLURM_NTASKS'])
+        os.environ.setdefault('LOCAL_RANK', os.environ.get('SLURM_LOCALID', '0'))
+        os.environ.setdefault('MASTER_PORT', '29500')
+        os.environ.setdefault('MASTER_ADDR', '127.0.0.1')
+    if not dist.is_initialized():
+        dist.init_process_group(backend='gloo')
+    cfg.env_cfg = cfg.get('env_cfg', {})
+    cfg.env_cfg['dist_cfg'] = dict(backend='gloo')
+    wrapper = dict(cfg.get('model_wrapper_cfg') or
+                   dict(type='MMDistributedDataParallel'))
+    wrapper['device_ids'] = None
+    cfg.model_wrapper_cfg = wrapper
+
+
+def trust_checkpoints_on_resume() -> None:
+    """Let ``torch.load`` read MMEngine's full training checkpoints (torch >= 2.6).
+
+    Sets ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1`` unless the user set it; only call
+    this for checkpoints written by your own runs.
+    """
+    os.environ.setdefault('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', '1')
