@@ -1,0 +1,74 @@
+"""``ClusterContrastLoss``: the registered module around CGPS's cluster contrast."""
+from mmdet.registry import MODELS
+from torch import Tensor, nn
+
+from .functional.cluster_contrast import (NEGATIVE_SELECTIONS, REDUCTIONS,
+                                          cluster_contrast_loss)
+
+
+@MODELS.register_module()
+class ClusterContrastLoss(nn.Module):
+    """Cluster contrastive loss ``L_cluster`` (SSL Eq. 13, from CGPS).
+
+    Cross entropy over ``normalize(f) C^T / tau`` with the sample's cluster as
+    target, the softmax denominator restricted to the positive and the hardest
+    negatives. The caller builds the centroids with
+    :func:`mmssl.models.losses.cluster_centroids` (outliers as singleton clusters,
+    :func:`mmssl.models.losses.singleton_outlier_labels`); before pseudo labels
+    exist, passing the memory itself and the instance indices gives the
+    instance-level contrast.
+
+    Args:
+        temperature: ``tau`` (CGPS: 0.05).
+        hard_negative_ratio: fraction of the negatives kept (CGPS: 0.6).
+        loss_weight: factor on the result.
+        negative_selection: ``'count'`` (default): the top
+            ``ceil(ratio * (C - 1))`` negatives by similarity. ``'mass'``: what
+            CGPS's code does, the hardest negatives carrying about ``ratio`` of the
+            negatives' softmax mass.
+        reduction: ``'mean'`` over the batch features, ``'sum'`` or ``'none'``.
+    """
+
+    def __init__(self, temperature: float = 0.05, hard_negative_ratio: float = 0.6,
+                 loss_weight: float = 1.0, negative_selection: str = 'count',
+                 reduction: str = 'mean') -> None:
+        super().__init__()
+        if negative_selection not in NEGATIVE_SELECTIONS:
+            raise ValueError(f'ClusterContrastLoss: negative_selection must be one '
+                             f'of {NEGATIVE_SELECTIONS}, got {negative_selection!r}')
+        if reduction not in REDUCTIONS:
+            raise ValueError(f'ClusterContrastLoss: reduction must be one of '
+                             f'{REDUCTIONS}, got {reduction!r}')
+        if not 0.0 < hard_negative_ratio <= 1.0:
+            raise ValueError(f'ClusterContrastLoss: hard_negative_ratio must lie in '
+                             f'(0, 1], got {hard_negative_ratio}')
+        if temperature <= 0:
+            raise ValueError(f'ClusterContrastLoss: temperature must be > 0, got '
+                             f'{temperature}')
+        self.temperature = temperature
+        self.hard_negative_ratio = hard_negative_ratio
+        self.loss_weight = loss_weight
+        self.negative_selection = negative_selection
+        self.reduction = reduction
+
+    def forward(self, feats: Tensor, centroids: Tensor, targets: Tensor) -> Tensor:
+        """Compute the loss.
+
+        Args:
+            feats: ``(q, d)`` batch features.
+            centroids: ``(C, d)`` unit centroids.
+            targets: ``(q,)`` cluster of each feature.
+
+        Returns:
+            ``loss_weight * L_cluster`` reduced as configured.
+        """
+        return self.loss_weight * cluster_contrast_loss(
+            feats, centroids, targets, temperature=self.temperature,
+            hard_negative_ratio=self.hard_negative_ratio,
+            negative_selection=self.negative_selection, reduction=self.reduction)
+
+    def extra_repr(self) -> str:
+        return (f'temperature={self.temperature}, '
+                f'hard_negative_ratio={self.hard_negative_ratio}, '
+                f'negative_selection={self.negative_selection!r}, '
+                f'loss_weight={self.loss_weight}')

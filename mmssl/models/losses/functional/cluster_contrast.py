@@ -1,0 +1,120 @@
+"""The cluster contrastive loss of CGPS (the ``L_cluster`` of SSL's Eq. 13).
+
+Plain torch; no mmdet import.
+"""
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+NEGATIVE_SELECTIONS = ('count', 'mass')
+REDUCTIONS = ('mean', 'sum', 'none')
+
+
+def hard_negative_counts(neg_logits: Tensor, num_negatives: int, ratio: float,
+                         selection: str) -> Tensor:
+    """How many of the hardest negatives each row keeps.
+
+    Args:
+        neg_logits: ``(q, C)`` logits with the positive column at ``-inf``.
+        num_negatives: ``C - 1``.
+        ratio: the hard-negative fraction, in ``(0, 1]``.
+        selection: ``'count'``: ``ceil(ratio * (C - 1))`` negatives, the same for
+            every row. ``'mass'``: as CGPS's code does, the hardest negatives whose
+            share of the negatives' softmax mass comes closest to ``ratio`` (at least
+            one), a per-row count.
+
+    Returns:
+        ``(q,)`` int64 counts in ``[0, C - 1]``.
+    """
+    q = neg_logits.shape[0]
+    if num_negatives == 0:
+        return torch.zeros(q, dtype=torch.long, device=neg_logits.device)
+    if selection == 'count':
+        # round first so that 0.6 * 5 counts as 3, not 3.0000000000000004 -> 4
+        keep = min(num_negatives, max(1, math.ceil(round(ratio * num_negatives, 9))))
+        return torch.full((q, ), keep, dtype=torch.long, device=neg_logits.device)
+    probs = torch.softmax(neg_logits.detach(), dim=1)
+    cumulative = torch.sort(probs, dim=1, descending=True).values.cumsum(dim=1)
+    cumulative = cumulative[:, :num_negatives]
+    return (cumulative - ratio).abs().argmin(dim=1) + 1
+
+
+def cluster_contrast_loss(feats: Tensor, centroids: Tensor, targets: Tensor,
+                          temperature: float = 0.05, hard_negative_ratio: float = 0.6,
+                          negative_selection: str = 'count',
+                          reduction: str = 'mean') -> Tensor:
+    """Cluster contrastive loss with hardest-negative selection (CGPS).
+
+    ``logits = normalize(f) C^T / tau``; the loss is the cross entropy with the
+    sample's cluster as target, where the softmax denominator keeps the positive and
+    only the hardest (most similar) negatives::
+
+        l = -log( exp(z_y) / (exp(z_y) + sum_{k in hard negatives} exp(z_k)) )
+
+    With ``centroids`` = the memory itself and ``targets`` = the instance indices it
+    is the instance-level contrast used before pseudo labels exist.
+
+    Args:
+        feats: ``(q, d)`` batch features (re-normalised here).
+        centroids: ``(C, d)`` unit cluster centroids (:func:`cluster_centroids`).
+        targets: ``(q,)`` cluster of each feature, in ``[0, C)``.
+        temperature: ``tau`` (CGPS: 0.05).
+        hard_negative_ratio: the fraction of negatives kept, in ``(0, 1]``
+            (CGPS: 0.6); 1 keeps them all (plain cross entropy).
+        negative_selection: ``'count'`` keeps the top ``ceil(ratio * (C - 1))``
+            negatives by similarity; ``'mass'`` follows CGPS's code, keeping the
+            hardest negatives that carry about ``ratio`` of the negatives' softmax
+            mass (see :func:`hard_negative_counts`).
+        reduction: ``'mean'`` (over the ``q`` features), ``'sum'`` or ``'none'``.
+
+    Returns:
+        The loss; 0 attached to ``feats`` when ``q == 0`` (unless ``'none'``).
+    """
+    if negative_selection not in NEGATIVE_SELECTIONS:
+        raise ValueError(f'cluster_contrast_loss: negative_selection must be one of '
+                         f'{NEGATIVE_SELECTIONS}, got {negative_selection!r}')
+    if reduction not in REDUCTIONS:
+        raise ValueError(f'cluster_contrast_loss: reduction must be one of '
+                         f'{REDUCTIONS}, got {reduction!r}')
+    if not 0.0 < hard_negative_ratio <= 1.0:
+        raise ValueError(f'cluster_contrast_loss: hard_negative_ratio must lie in '
+                         f'(0, 1], got {hard_negative_ratio}')
+    if temperature <= 0:
+        raise ValueError(f'cluster_contrast_loss: temperature must be > 0, got '
+                         f'{temperature}')
+    if (feats.dim() != 2 or centroids.dim() != 2
+            or feats.shape[1] != centroids.shape[1]):
+        raise ValueError(f'cluster_contrast_loss: feats {tuple(feats.shape)} and '
+                         f'centroids {tuple(centroids.shape)} must be (q, d) and '
+                         '(C, d)')
+    if targets.dim() != 1 or targets.numel() != feats.shape[0]:
+        raise ValueError(f'cluster_contrast_loss: targets has shape '
+                         f'{tuple(targets.shape)}, expected ({feats.shape[0]},)')
+    num_clusters = centroids.shape[0]
+    targets = targets.to(device=feats.device, dtype=torch.long)
+    if targets.numel() and (int(targets.min()) < 0
+                            or int(targets.max()) >= num_clusters):
+        bad = targets[(targets < 0) | (targets >= num_clusters)][0]
+        raise IndexError(f'cluster_contrast_loss: target {int(bad)} out of range for '
+                         f'{num_clusters} centroids')
+    if feats.shape[0] == 0:
+        return feats.new_zeros(0) if reduction == 'none' else feats.sum() * 0.0
+
+    logits = F.normalize(feats, dim=1) @ centroids.t() / temperature  # (q, C)
+    positive = logits.gather(1, targets[:, None])  # (q, 1)
+    neg_logits = logits.scatter(1, targets[:, None], float('-inf'))
+    keep = hard_negative_counts(neg_logits, num_clusters - 1, hard_negative_ratio,
+                                negative_selection)
+    max_keep = int(keep.max())
+    hardest = torch.topk(neg_logits, max_keep, dim=1).values  # (q, max_keep)
+    rank = torch.arange(max_keep, device=logits.device)
+    hardest = hardest.masked_fill(rank[None, :] >= keep[:, None], float('-inf'))
+    denominator = torch.logsumexp(torch.cat([positive, hardest], dim=1), dim=1)
+    per_feature = denominator - positive[:, 0]
+    if reduction == 'none':
+        return per_feature
+    if reduction == 'sum':
+        return per_feature.sum()
+    return per_feature.mean()

@@ -1,0 +1,155 @@
+"""ClusterContrastLoss, cluster_centroids and the instance-level contrast."""
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from mmdet.registry import MODELS
+
+import mmssl.models.losses  # noqa: F401  (registers the losses)
+from mmssl.models.losses import (ClusterContrastLoss, cluster_centroids,
+                                 cluster_contrast_loss, singleton_outlier_labels)
+
+
+def reference_count(feats, centroids, targets, tau, ratio):
+    """Per-row loop: keep the top ceil(ratio * (C - 1)) negatives."""
+    logits = (F.normalize(feats.double(), dim=1) @ centroids.double().t() / tau)
+    out = []
+    for z, y in zip(logits, targets.tolist()):
+        negatives = sorted((float(z[k]) for k in range(len(z)) if k != y),
+                           reverse=True)
+        keep = math.ceil(round(ratio * len(negatives), 9))
+        kept = [float(z[y])] + negatives[:keep]
+        out.append(np.logaddexp.reduce(kept) - float(z[y]))
+    return np.array(out)
+
+
+def reference_mass(feats, centroids, targets, tau, ratio):
+    """CGPS-style: threshold on the negatives' softmax share (numpy, float64)."""
+    logits = (F.normalize(feats.double(), dim=1) @ centroids.double().t() /
+              tau).numpy()
+    out = []
+    for z, y in zip(logits, targets.tolist()):
+        exps = np.exp(z - z.max())
+        neg = np.delete(exps, y)
+        share = np.sort(neg / neg.sum())[::-1]
+        cut = np.argmin(np.abs(np.cumsum(share) - ratio))
+        kept = neg[neg / neg.sum() >= share[cut]]
+        out.append(-np.log(exps[y] / (exps[y] + kept.sum())))
+    return np.array(out)
+
+
+def make_case(num_clusters=9, q=7, dim=16, seed=0):
+    gen = torch.Generator().manual_seed(seed)
+    centroids = F.normalize(torch.randn(num_clusters, dim, generator=gen), dim=1)
+    targets = torch.randint(0, num_clusters, (q, ), generator=gen)
+    feats = centroids[targets] + 0.8 * torch.randn(q, dim, generator=gen)
+    return feats, centroids, targets
+
+
+@pytest.mark.parametrize('ratio', [0.1, 0.6, 1.0])
+def test_count_selection_matches_loop(ratio):
+    feats, centroids, targets = make_case(seed=1)
+    got = cluster_contrast_loss(feats, centroids, targets, temperature=0.05,
+                                hard_negative_ratio=ratio, reduction='none')
+    np.testing.assert_allclose(got.numpy(),
+                               reference_count(feats, centroids, targets, 0.05,
+                                               ratio), rtol=1e-5, atol=1e-5)
+
+
+def test_ratio_one_is_plain_cross_entropy():
+    feats, centroids, targets = make_case(seed=2)
+    logits = F.normalize(feats, dim=1) @ centroids.t() / 0.05
+    got = cluster_contrast_loss(feats, centroids, targets, hard_negative_ratio=1.0)
+    assert got.item() == pytest.approx(F.cross_entropy(logits, targets).item(),
+                                       rel=1e-5)
+    # fewer negatives in the denominator can only lower the loss
+    fewer = cluster_contrast_loss(feats, centroids, targets, hard_negative_ratio=0.3)
+    assert fewer.item() < got.item()
+
+
+@pytest.mark.parametrize('ratio', [0.3, 0.6])
+def test_mass_selection_matches_cgps_rule(ratio):
+    feats, centroids, targets = make_case(num_clusters=30, seed=3)
+    got = cluster_contrast_loss(feats, centroids, targets, temperature=0.2,
+                                hard_negative_ratio=ratio,
+                                negative_selection='mass', reduction='none')
+    np.testing.assert_allclose(got.numpy(),
+                               reference_mass(feats, centroids, targets, 0.2,
+                                              ratio), rtol=1e-5, atol=1e-5)
+
+
+def test_gradients_and_module():
+    loss = MODELS.build(dict(type='ClusterContrastLoss', loss_weight=0.5))
+    assert isinstance(loss, ClusterContrastLoss)
+    feats, centroids, targets = make_case(seed=4)
+    feats.requires_grad_(True)
+    value = loss(feats, centroids, targets)
+    assert value.item() == pytest.approx(
+        0.5 * reference_count(feats.detach(), centroids, targets, 0.05, 0.6).mean(),
+        rel=1e-5)
+    value.backward()
+    assert feats.grad is not None and feats.grad.abs().sum() > 0
+    with pytest.raises(ValueError, match='negative_selection'):
+        ClusterContrastLoss(negative_selection='top')
+    with pytest.raises(ValueError, match='hard_negative_ratio'):
+        ClusterContrastLoss(hard_negative_ratio=0.0)
+
+
+def test_single_cluster_and_bad_targets():
+    feats, centroids, _ = make_case(num_clusters=1, seed=5)
+    targets = torch.zeros(feats.shape[0], dtype=torch.long)
+    assert cluster_contrast_loss(feats, centroids, targets).item() == 0.0
+    with pytest.raises(IndexError, match='out of range'):
+        cluster_contrast_loss(feats, centroids, targets + 1)
+
+
+def test_cluster_centroids_against_loop():
+    gen = torch.Generator().manual_seed(6)
+    memory = torch.randn(20, 8, generator=gen) * 3.0
+    labels = torch.randint(0, 5, (20, ), generator=gen)
+    labels[:5] = torch.arange(5)  # every cluster has a member
+    got = cluster_centroids(memory, labels)
+    unit = F.normalize(memory, dim=1)
+    for k in range(5):
+        expected = F.normalize(unit[labels == k].mean(0), dim=0)
+        torch.testing.assert_close(got[k], expected, rtol=1e-5, atol=1e-6)
+    assert got.shape == (5, 8)
+
+
+def test_outliers_become_singletons():
+    gen = torch.Generator().manual_seed(7)
+    memory = F.normalize(torch.randn(7, 4, generator=gen), dim=1)
+    labels = torch.tensor([0, -1, 1, 0, -1, 1, -1])
+    relabelled = singleton_outlier_labels(labels)
+    assert relabelled.tolist() == [0, 2, 1, 0, 3, 1, 4]
+    centroids = cluster_centroids(memory, relabelled)
+    assert centroids.shape == (5, 4)
+    for row, label in ((1, 2), (4, 3), (6, 4)):
+        torch.testing.assert_close(centroids[label], memory[row])
+    assert singleton_outlier_labels(torch.tensor([-1, -1])).tolist() == [0, 1]
+    with pytest.raises(ValueError, match='singleton_outlier_labels'):
+        cluster_centroids(memory, labels)
+    with pytest.raises(ValueError, match='no member'):
+        cluster_centroids(memory, torch.tensor([0, 0, 2, 2, 2, 0, 0]))
+
+
+def test_instance_level_contrast_before_pseudo_labels():
+    """Centroids = the memory, targets = instance indices: each box its own class."""
+    gen = torch.Generator().manual_seed(8)
+    memory = F.normalize(torch.randn(40, 16, generator=gen), dim=1)
+    rows = torch.tensor([3, 17, 25, 39])
+    feats = memory[rows] + 0.5 * torch.randn(4, 16, generator=gen)
+    got = cluster_contrast_loss(feats, memory, rows, reduction='none')
+    np.testing.assert_allclose(got.numpy(),
+                               reference_count(feats, memory, rows, 0.05, 0.6),
+                               rtol=1e-5, atol=1e-5)
+    # the same loss through cluster_centroids with one cluster per row
+    through_centroids = cluster_contrast_loss(
+        feats, cluster_centroids(memory, torch.arange(40)), rows, reduction='none')
+    torch.testing.assert_close(through_centroids, got, rtol=1e-5, atol=1e-5)
+    # features at their own memory row score lower than features at another row
+    own = cluster_contrast_loss(memory[rows], memory, rows)
+    other = cluster_contrast_loss(memory[(rows + 1) % 40], memory, rows)
+    assert own.item() < other.item()
