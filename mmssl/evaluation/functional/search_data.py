@@ -130,10 +130,12 @@ class SearchGallery:
             b = _rows(det_boxes[i], 4, f'det_boxes[{i}]')
             s = _rows(det_scores[i], 0, f'det_scores[{i}]')
             f = np.asarray(det_feats[i])
-            f = f.reshape(len(b), -1) if f.size or len(b) == 0 else f
-            if len(s) != len(b) or len(f) != len(b):
+            if len(b) and f.ndim == 1 and f.size % len(b) == 0:
+                f = f.reshape(len(b), -1)
+            num_feats = len(f) if f.size else 0
+            if len(s) != len(b) or num_feats != len(b):
                 raise ValueError(f'SearchGallery.from_per_image: image {i} has {len(b)} '
-                                 f'boxes, {len(s)} scores and {len(f)} features')
+                                 f'boxes, {len(s)} scores and {num_feats} features')
             if len(b):
                 if feat_dim is not None and f.shape[1] != feat_dim:
                     raise ValueError(f'SearchGallery.from_per_image: image {i} has '
