@@ -11,10 +11,18 @@ Plain functions over numpy arrays; no mmdet import.
 """
 from typing import List, Sequence, Tuple
 
+import os.path as osp
+
 import numpy as np
 import scipy.io
 
 PRW_BOX_KEYS = ('box_new', 'anno_file', 'anno_previous')
+
+
+def _require_file(path: str, expected: str) -> None:
+    """Raise a ``FileNotFoundError`` naming ``path`` and what it should hold."""
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'{path}: file not found; expected {expected}')
 
 
 def load_prw_annotation(path: str) -> np.ndarray:
@@ -27,9 +35,12 @@ def load_prw_annotation(path: str) -> np.ndarray:
         ``(K, 5)`` float64 array of ``[pid, x, y, w, h]`` rows (``K`` may be 0).
 
     Raises:
+        FileNotFoundError: the file is missing.
         ValueError: no known key, or the matrix is not ``K x 5``; the message names
             the file.
     """
+    _require_file(path, 'a K x 5 matrix [pid, x, y, w, h] under one of the keys '
+                  f'{PRW_BOX_KEYS}')
     try:
         mat = scipy.io.loadmat(path)
     except Exception as err:  # scipy raises several types for broken files
@@ -60,8 +71,10 @@ def load_prw_name_list(path: str, key: str) -> List[str]:
     """Load an ``N x 1`` cell of frame names (``frame_train.mat``/``frame_test.mat``).
 
     Raises:
+        FileNotFoundError: the file is missing.
         ValueError: the key is missing or the cell is malformed; names the file.
     """
+    _require_file(path, f'an N x 1 cell of frame names under key {key!r}')
     try:
         mat = scipy.io.loadmat(path)
     except Exception as err:
@@ -96,9 +109,11 @@ def load_prw_queries(path: str) -> List[Tuple[int, np.ndarray, str]]:
         A list of ``(pid, [x, y, w, h], name)``; ``name`` without ``.jpg``.
 
     Raises:
+        FileNotFoundError: the file is missing.
         ValueError: a line without 6 fields or with non-numeric values; names the
             file and the line number.
     """
+    _require_file(path, 'lines "pid x y w h name"')
     queries = []
     with open(path, 'r', newline='') as f:
         for lineno, line in enumerate(f, start=1):

@@ -1,0 +1,128 @@
+"""The PRW reader (DESIGN.md section 4): frames, per-frame .mat boxes, query list."""
+import os.path as osp
+import re
+from typing import Dict, List, Tuple
+
+from mmdet.registry import DATASETS
+
+from .formats import load_prw_annotation, load_prw_name_list, load_prw_queries
+from .person_search_dataset import (PersonSearchDataset, TestSplit,
+                                    clip_xywh_boxes, person_instance,
+                                    read_image_size)
+
+PRW_UNLABELLED_ID = -2
+"""PRW's ``pid`` of a person without identity."""
+
+
+def parse_prw_camera(name: str) -> int:
+    """The camera of a PRW frame name: the number after the leading ``c``.
+
+    ``'c3s2_012345'`` -> 3.
+
+    Raises:
+        ValueError: the name does not start with ``c<digits>``.
+    """
+    match = re.match(r'c(\d+)', osp.basename(name))
+    if match is None:
+        raise ValueError(f'PRW frame name {name!r} does not start with '
+                         'c<camera digit>')
+    return int(match.group(1))
+
+
+def _frame_stem(name: str) -> str:
+    """Frame names in the split files come without ``.jpg``; accept both."""
+    return name[:-4] if name.lower().endswith('.jpg') else name
+
+
+@DATASETS.register_module()
+class PRWDataset(PersonSearchDataset):
+    """PRW (Zheng et al., CVPR 2017) read from its official layout.
+
+    ``data_root`` holds ``frames/<name>.jpg``, ``annotations/<name>.jpg.mat`` (rows
+    ``[pid, x, y, w, h]`` under the first present key of ``box_new``, ``anno_file``,
+    ``anno_previous``), ``frame_train.mat`` (``img_index_train``),
+    ``frame_test.mat`` (``img_index_test``) and ``query_info.txt``. Coordinates are
+    clipped to the image (the size comes from the JPEG header); boxes with no area
+    left are dropped with a logged count. ``person_id`` is the file's pid (-2:
+    unlabelled). The camera is the digit after ``c`` in the frame name.
+
+    Test protocols: ``single_view`` (gallery = every test frame but the query's
+    own; the default) and ``multi_view`` (also without the frames of the query's
+    camera).
+
+    Args:
+        default_protocol: the protocol reported without suffix.
+        *args, **kwargs: :class:`PersonSearchDataset` arguments (``data_root``,
+            ``split``, ``mask_dir``, ``pipeline``, ...).
+    """
+
+    PROTOCOLS = ('single_view', 'multi_view')
+
+    def __init__(self, *args, default_protocol: str = 'single_view',
+                 **kwargs) -> None:
+        if default_protocol not in self.PROTOCOLS:
+            raise ValueError(f'{type(self).__name__}: default_protocol must be '
+                             f'one of {self.PROTOCOLS}, got {default_protocol!r}')
+        self.default_protocol = default_protocol
+        super().__init__(*args, **kwargs)
+
+    def _load_frames(self, names: List[str]) -> Tuple[List[dict], int]:
+        records, dropped = [], 0
+        for name in names:
+            stem = _frame_stem(name)
+            img_id = stem + '.jpg'
+            img_path = osp.join(self.root, 'frames', img_id)
+            width, height = read_image_size(img_path)
+            rows = load_prw_annotation(
+                osp.join(self.root, 'annotations', img_id + '.mat'))
+            xyxy, valid = clip_xywh_boxes(rows[:, 1:5], width, height)
+            dropped += int((~valid).sum())
+            instances = [
+                person_instance(xyxy[k], int(rows[k, 0]), k)
+                for k in range(len(rows)) if valid[k]
+            ]
+            records.append(
+                self.make_record(img_path, img_id, height, width,
+                                 parse_prw_camera(stem), instances))
+        return records, dropped
+
+    def load_train_records(self) -> List[dict]:
+        """Read the frames of ``frame_train.mat``."""
+        names = load_prw_name_list(
+            osp.join(self.root, 'frame_train.mat'), 'img_index_train')
+        records, dropped = self._load_frames(names)
+        self.log_dropped_boxes(dropped, f'{type(self).__name__} train',
+                               'no area left inside the image')
+        return records
+
+    def load_test_split(self) -> TestSplit:
+        """Read ``frame_test.mat`` (gallery) and ``query_info.txt`` (queries)."""
+        names = load_prw_name_list(
+            osp.join(self.root, 'frame_test.mat'), 'img_index_test')
+        gallery, dropped = self._load_frames(names)
+        self.log_dropped_boxes(dropped, f'{type(self).__name__} test',
+                               'no area left inside the image')
+        sizes: Dict[str, Tuple[int, int]] = {
+            r['img_id']: (r['width'], r['height']) for r in gallery
+        }
+        query_file = osp.join(self.root, 'query_info.txt')
+        queries = []
+        for line, (pid, box, name) in enumerate(load_prw_queries(query_file), 1):
+            img_id = _frame_stem(name) + '.jpg'
+            if img_id not in sizes:
+                raise ValueError(f'{query_file}: query {line} is in frame {name}, '
+                                 'which is not in frame_test.mat')
+            xyxy, valid = clip_xywh_boxes(box[None], *sizes[img_id])
+            if not valid[0]:
+                raise ValueError(f'{query_file}: query {line} has no area inside '
+                                 f'its frame {img_id} (box {box.tolist()})')
+            queries.append(
+                dict(img_id=img_id, cam_id=parse_prw_camera(name),
+                     person_id=pid, bbox=xyxy[0].tolist()))
+        galleries = {
+            'single_view':
+            dict(gallery=None, exclude_same_camera=False, positives=None),
+            'multi_view':
+            dict(gallery=None, exclude_same_camera=True, positives=None),
+        }
+        return TestSplit(gallery, queries, galleries, self.default_protocol)

@@ -1,0 +1,99 @@
+"""SynthPS, the embedded synthetic person-search set, read like PRW.
+
+When ``data_root`` holds no rendered set yet (no ``frame_train.mat``, which the
+renderer writes last), the dataset renders one there first. Several processes may
+build the dataset at once (DDP ranks, dataloader workers, parallel test runs): an
+``fcntl`` lock on a file beside the root lets one of them render while the others
+wait, then all read the same files.
+"""
+import contextlib
+import fcntl
+import os
+import os.path as osp
+from typing import Iterator, Optional
+
+from mmengine.logging import print_log
+
+from mmdet.registry import DATASETS
+
+from .prw import PRWDataset
+
+COMPLETE_MARKER = 'frame_train.mat'
+"""The file whose presence marks a fully rendered root."""
+
+
+def render_lock_path(data_root: str) -> str:
+    """The lock file of a root: ``<parent>/.<name>.render.lock``.
+
+    It lies beside the root, not inside it, so a renderer may create the root by
+    renaming a temporary folder.
+    """
+    root = osp.abspath(data_root)
+    return osp.join(osp.dirname(root), f'.{osp.basename(root)}.render.lock')
+
+
+@contextlib.contextmanager
+def exclusive_file_lock(path: str) -> Iterator[None]:
+    """Hold an exclusive ``fcntl.flock`` on ``path`` (created if needed)."""
+    os.makedirs(osp.dirname(path) or '.', exist_ok=True)
+    with open(path, 'a+') as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def ensure_synthps_rendered(data_root: str,
+                            render_cfg: Optional[dict] = None) -> bool:
+    """Render SynthPS into ``data_root`` unless it is already there.
+
+    Safe to call from several processes at once: only one renders, the others
+    wait on the lock and find the finished root.
+
+    Args:
+        data_root: the SynthPS root.
+        render_cfg: keyword arguments of
+            :func:`mmssl.datasets.synthps.render_synthps` (``seed`` and sizes).
+
+    Returns:
+        True when this call rendered the set, False when it was already there.
+    """
+    marker = osp.join(data_root, COMPLETE_MARKER)
+    if osp.isfile(marker):
+        return False
+    with exclusive_file_lock(render_lock_path(data_root)):
+        if osp.isfile(marker):  # another process rendered it while we waited
+            return False
+        from .synthps import render_synthps  # lazy: only needed to render
+        print_log(f'SynthPS: rendering into {data_root} ({render_cfg or {}})',
+                  logger='current')
+        render_synthps(data_root, **(render_cfg or {}))
+        if not osp.isfile(marker):
+            raise RuntimeError(f'SynthPS: rendering into {data_root} finished '
+                               f'without writing {COMPLETE_MARKER}')
+        return True
+
+
+@DATASETS.register_module()
+class SynthPSDataset(PRWDataset):
+    """SynthPS in the PRW layout, rendered on first use.
+
+    Args:
+        render_cfg: keyword arguments of ``render_synthps`` used when
+            ``data_root`` lacks ``frame_train.mat`` (e.g. ``dict(seed=0)``).
+        *args, **kwargs: :class:`PRWDataset` arguments; ``mask_dir`` defaults to
+            ``'masks'``, where SynthPS writes its ground-truth masks.
+    """
+
+    def __init__(self, *args, render_cfg: Optional[dict] = None,
+                 **kwargs) -> None:
+        self.render_cfg = dict(render_cfg or {})
+        super().__init__(*args, **kwargs)
+
+    def load_data_list(self):
+        """Render the set if needed, then read it as PRW."""
+        if not self.root:
+            raise ValueError('SynthPSDataset needs a data_root')
+        ensure_synthps_rendered(self.root, self.render_cfg)
+        return super().load_data_list()
