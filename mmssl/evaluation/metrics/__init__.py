@@ -1,1 +1,4 @@
-"""mmssl.evaluation.metrics."""
+"""mmssl.evaluation.metrics: MMEngine metrics registered in ``mmdet.registry.METRICS``."""
+from .person_search_metric import PersonSearchMetric
+
+__all__ = ['PersonSearchMetric']

@@ -114,3 +114,20 @@ def test_matches_mmdet_eval_map_on_random_data():
         ours = detection_ap_recall(dets, scores, ordered, gt_ignore=ordered_ignore)
         assert ours['ap'] == pytest.approx(mean_ap, abs=1e-6)
         assert ours['recall'] == pytest.approx(float(results[0]['recall'][-1]), abs=1e-6)
+
+
+def test_functional_package_imports_numpy_only():
+    import ast
+    import pathlib
+
+    import mmssl.evaluation.functional as functional
+    allowed = {'numpy', 'typing', 'dataclasses', '__future__'}
+    for path in pathlib.Path(functional.__file__).parent.glob('*.py'):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                roots = {alias.name.split('.')[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                roots = {node.module.split('.')[0]}
+            else:
+                continue
+            assert roots <= allowed, f'{path.name} imports {roots - allowed}'

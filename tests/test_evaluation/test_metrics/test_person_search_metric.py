@@ -1,0 +1,196 @@
+"""End-to-end tests of PersonSearchMetric on hand-built DetDataSamples.
+
+World (original pixels; the query feature is [1, 0], a detection [s, sqrt(1-s^2)]
+has similarity s; ``score`` is the detection score):
+
+* g0.jpg, cam 1: persons 7 (PERSON) and 3 (ELSEWHERE); dets PERSON (sim .99, score .9),
+  ELSEWHERE (sim .5, score .8).
+* g1.jpg, cam 1: person 7; dets PERSON (sim .6, score .9), ELSEWHERE (sim .95, score .92).
+* g2.jpg, cam 2: persons 7 and 9 (ELSEWHERE); dets PERSON (sim .8, score .95),
+  ELSEWHERE (sim .7, score .3: dropped).
+* query 0: person 7 in g0.jpg (cam 1); query 1: person 9, small box in q1.jpg (cam 3).
+
+single_view: q0 ranks .95 F, .8 T, .6 T -> AP 7/12, rank 2; q1's only match was dropped
+-> AP 0. mAP 7/24, top1 0, top5 0.5. multi_view: q0 sees g2 only -> AP 1, rank 1;
+q1 AP 0. mAP 0.5, top1 0.5. Detection (score >= .5, 5 boxes): .95 T, .92 F, .9 T, .9 T,
+.8 T -> recall 0.8, AP .2 + .2 * .8 * 3 = 0.68.
+"""
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from mmengine.evaluator import Evaluator
+from mmengine.structures import InstanceData
+
+from mmdet.registry import METRICS
+from mmdet.structures import DetDataSample
+from mmdet.structures.bbox import HorizontalBoxes
+from mmssl.evaluation.metrics import PersonSearchMetric
+
+PERSON = [0.0, 0.0, 50.0, 100.0]
+ELSEWHERE = [200.0, 200.0, 250.0, 300.0]
+Q1_BOX = [300.0, 300.0, 320.0, 350.0]  # 1,000 px²: small; its match is medium
+PROTOCOL = dict(
+    gallery_img_ids=['g0.jpg', 'g1.jpg', 'g2.jpg'],
+    queries=[dict(img_id='g0.jpg', cam_id=1, person_id=7, bbox=PERSON),
+             dict(img_id='q1.jpg', cam_id=3, person_id=9, bbox=Q1_BOX)],
+    galleries=dict(
+        single_view=dict(gallery=None, exclude_same_camera=False, positives=None),
+        multi_view=dict(gallery=None, exclude_same_camera=True, positives=None)),
+    default='single_view')
+GALLERY = {
+    'g0.jpg': dict(cam=1, gts=[(PERSON, 7), (ELSEWHERE, 3)],
+                   dets=[(PERSON, 0.99, 0.9), (ELSEWHERE, 0.5, 0.8)]),
+    'g1.jpg': dict(cam=1, gts=[(PERSON, 7)],
+                   dets=[(PERSON, 0.6, 0.9), (ELSEWHERE, 0.95, 0.92)]),
+    'g2.jpg': dict(cam=2, gts=[(PERSON, 7), (ELSEWHERE, 9)],
+                   dets=[(PERSON, 0.8, 0.95), (ELSEWHERE, 0.7, 0.3)]),
+}
+
+
+def feat(sim):
+    return [sim, float(np.sqrt(1 - sim ** 2))]
+
+
+def make_sample(img_id, cam, gts, dets, scale=0.5, gt_space='original', is_query=False,
+                query_index=-1, embeddings=True, box_type=torch.Tensor):
+    sample = DetDataSample(metainfo=dict(
+        img_id=img_id, cam_id=cam, is_query=is_query, query_index=query_index,
+        scale_factor=(scale, scale), ori_shape=(480, 640),
+        img_shape=(int(480 * scale), int(640 * scale))))
+    gt_boxes = torch.tensor([g[0] for g in gts]).reshape(-1, 4)
+    if gt_space == 'resized':
+        gt_boxes = gt_boxes * scale
+    sample.gt_instances = InstanceData(
+        bboxes=HorizontalBoxes(gt_boxes) if box_type is HorizontalBoxes else gt_boxes,
+        labels=torch.zeros(len(gts), dtype=torch.long),
+        person_ids=torch.tensor([g[1] for g in gts], dtype=torch.long))
+    pred = InstanceData(bboxes=torch.tensor([d[0] for d in dets]).reshape(-1, 4),
+                        scores=torch.tensor([d[2] for d in dets]).reshape(-1),
+                        labels=torch.zeros(len(dets), dtype=torch.long))
+    if embeddings:
+        pred.embeddings = torch.tensor([feat(d[1]) for d in dets]).reshape(-1, 2)
+    sample.pred_instances = pred
+    return sample
+
+
+def all_samples(**kwargs):
+    samples = [make_sample(img_id, g['cam'], g['gts'], g['dets'], **kwargs)
+               for img_id, g in GALLERY.items()]
+    for index, query in enumerate(PROTOCOL['queries']):
+        samples.append(make_sample(
+            query['img_id'], query['cam_id'], [(query['bbox'], query['person_id'])],
+            [(query['bbox'], 1.0, 1.0)], is_query=True, query_index=index, **kwargs))
+    return samples
+
+
+def run_metric(samples, protocol=PROTOCOL, batch=2, **metric_kwargs):
+    evaluator = Evaluator(METRICS.build(dict(type='PersonSearchMetric', **metric_kwargs)))
+    meta = dict(classes=('person', ))
+    if protocol is not None:
+        meta['search_protocol'] = protocol
+    evaluator.dataset_meta = meta
+    for start in range(0, len(samples), batch):
+        evaluator.process(data_samples=samples[start:start + batch], data_batch=None)
+    return evaluator.evaluate(len(samples))
+
+
+EXPECTED = {
+    'search/mAP': 7 / 24, 'search/top1': 0.0, 'search/top5': 0.5, 'search/top10': 0.5,
+    'search/multi_view/mAP': 0.5, 'search/multi_view/top1': 0.5,
+    'search/multi_view/top5': 0.5, 'search/multi_view/top10': 0.5,
+    'search/det_ap': 0.68, 'search/det_recall': 0.8,
+}
+
+
+def test_registered_in_mmdet_metrics():
+    assert METRICS.get('PersonSearchMetric') is PersonSearchMetric
+
+
+@pytest.mark.parametrize('gt_space', ['original', 'resized'])
+def test_end_to_end_hand_values_with_auto_gt_coordinates(gt_space):
+    metrics = run_metric(all_samples(gt_space=gt_space, box_type=HorizontalBoxes))
+    assert metrics == pytest.approx(EXPECTED)
+
+
+def test_forced_gt_coordinates_are_used():
+    # packed boxes in original pixels read as resized ones: everything doubles in size
+    metrics = run_metric(all_samples(gt_space='original'), gt_coords='resized')
+    assert metrics['search/det_recall'] == 0.0 and metrics['search/mAP'] == 0.0
+    assert run_metric(all_samples(gt_space='resized'), gt_coords='resized') == \
+        pytest.approx(EXPECTED)
+    assert run_metric(all_samples(gt_space='original'), gt_coords='original') == \
+        pytest.approx(EXPECTED)
+
+
+def test_raw_instances_take_precedence_over_packed_boxes():
+    samples = all_samples(gt_space='resized')
+    for sample in samples:
+        boxes = sample.gt_instances.bboxes / 0.5
+        sample.set_metainfo(dict(instances=[
+            dict(bbox=b.tolist(), person_id=int(p), ignore_flag=0)
+            for b, p in zip(boxes, sample.gt_instances.person_ids)]))
+    assert run_metric(samples, gt_coords='original') == pytest.approx(EXPECTED)
+
+
+def test_cross_scale_breakdown_and_protocol_selection():
+    metrics = run_metric(all_samples(), cross_scale=True, protocols=['single_view'],
+                         prefix='ps')
+    # q0 (medium box, medium match) is same-scale; q1 (small box, medium match) cross
+    assert metrics == pytest.approx({
+        'ps/mAP': 7 / 24, 'ps/top1': 0.0, 'ps/top5': 0.5, 'ps/top10': 0.5,
+        'ps/cross_scale/mAP': 0.0, 'ps/cross_scale/top1': 0.0,
+        'ps/cross_scale/num_queries': 1,
+        'ps/same_scale/mAP': 7 / 12, 'ps/same_scale/top1': 0.0,
+        'ps/same_scale/num_queries': 1,
+        'ps/det_ap': 0.68, 'ps/det_recall': 0.8})
+    with pytest.raises(ValueError, match="protocol 'gallery_100' not in"):
+        run_metric(all_samples(), protocols='gallery_100')
+
+
+def test_detection_only_without_embeddings_or_protocol():
+    expected = {'search/det_ap': 0.68, 'search/det_recall': 0.8}
+    assert run_metric(all_samples(embeddings=False)) == pytest.approx(expected)
+    gallery_only = [s for s in all_samples() if not s.is_query]
+    assert run_metric(gallery_only, protocol=None) == pytest.approx(expected)
+
+
+def test_score_threshold_option():
+    # at 0.25 the g2 ELSEWHERE detection (sim .7, score .3) stays: q0 ranks .95 F,
+    # .8 T, .7 F, .6 T (AP 1/2); q1 finds its person at rank 4 (.99, .95, .8, .7: AP
+    # 1/4); the detector recalls all 5 boxes
+    metrics = run_metric(all_samples(), score_thr=0.25)
+    assert metrics['search/det_recall'] == pytest.approx(1.0)
+    assert metrics['search/mAP'] == pytest.approx((1 / 2 + 1 / 4) / 2)
+
+
+def test_results_are_picklable_numpy_and_float16_halves_features():
+    metric = PersonSearchMetric(feat_dtype='float16')
+    metric.dataset_meta = dict(search_protocol=PROTOCOL)
+    metric.process(None, [s.to_dict() for s in all_samples()])
+    record = metric.results[0]
+    assert record['feats'].dtype == np.float16 and isinstance(record['boxes'], np.ndarray)
+    restored = pickle.loads(pickle.dumps(metric.results))
+    prefixed = {f'search/{k}': v for k, v in metric.compute_metrics(restored).items()}
+    assert prefixed == pytest.approx(EXPECTED, abs=1e-3)
+
+
+def test_missing_query_and_padding_duplicates():
+    samples = all_samples()
+    without_q1 = samples[:-1] + [samples[0]]  # q1 absent, g0 duplicated (padding)
+    metrics = run_metric(without_q1)
+    assert metrics['search/mAP'] == pytest.approx(7 / 12)
+    assert metrics['search/multi_view/mAP'] == pytest.approx(1.0)
+
+
+def test_bad_results_are_named():
+    stranger = make_sample('zz.jpg', 1, [], [(PERSON, 0.5, 0.9)])
+    with pytest.raises(ValueError, match="'zz.jpg' is not in"):
+        run_metric(all_samples() + [stranger])
+    bad_query = make_sample('q9.jpg', 1, [], [(PERSON, 0.5, 0.9)], is_query=True,
+                            query_index=5)
+    with pytest.raises(ValueError, match="'q9.jpg' has query_index 5"):
+        run_metric(all_samples() + [bad_query])
+    with pytest.raises(ValueError, match='gt_coords'):
+        PersonSearchMetric(gt_coords='pixels')
