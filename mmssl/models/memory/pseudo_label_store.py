@@ -147,13 +147,13 @@ class PseudoLabelStore(nn.Module):
                               torch.as_tensor(rows))
 
     def positives_csr(self, rows: ArrayLike) -> Tuple[Tensor, Tensor]:
-        """The positive sets of ``rows`` as a compact CSR ``(indptr (q + 1,), indices)``."""
+        """The positive sets of ``rows`` as a compact CSR ``(indptr, indices)``."""
         return select_csr_rows(self.multilabel_indptr, self.multilabel_indices,
                                torch.as_tensor(rows))
 
     @torch.no_grad()
     def broadcast(self, src: int = 0) -> None:
-        """Copy rank ``src``'s labels to every rank (collective; no-op if not distributed).
+        """Copy rank ``src``'s labels to every rank (collective; no-op when alone).
 
         The sizes ``(N, nnz)`` go first so that the other ranks can resize their
         buffers, then the tensors.

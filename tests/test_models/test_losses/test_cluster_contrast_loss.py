@@ -153,3 +153,18 @@ def test_instance_level_contrast_before_pseudo_labels():
     own = cluster_contrast_loss(memory[rows], memory, rows)
     other = cluster_contrast_loss(memory[(rows + 1) % 40], memory, rows)
     assert own.item() < other.item()
+
+
+def test_tied_negatives_count_once_each():
+    """Zero (never written) memory rows tie at logit 0: exactly k of them count."""
+    gen = torch.Generator().manual_seed(9)
+    centroids = torch.cat([F.normalize(torch.randn(4, 8, generator=gen), dim=1),
+                           torch.zeros(7, 8)])
+    targets = torch.tensor([0, 1, 2, 3, 3])
+    feats = torch.randn(5, 8, generator=gen)
+    for ratio in (0.3, 0.5, 0.9):
+        got = cluster_contrast_loss(feats, centroids, targets,
+                                    hard_negative_ratio=ratio, reduction='none')
+        np.testing.assert_allclose(got.numpy(),
+                                   reference_count(feats, centroids, targets, 0.05,
+                                                   ratio), rtol=1e-5, atol=1e-5)

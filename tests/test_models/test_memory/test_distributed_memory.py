@@ -7,7 +7,6 @@ operations are the same, so in practice exactly) to a single process that applie
 rank 0's call and then rank 1's call at every step.
 """
 import socket
-import sys
 import time
 from pathlib import Path
 

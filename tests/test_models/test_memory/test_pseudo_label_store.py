@@ -93,7 +93,8 @@ def test_resize_and_clear_keep_identity():
     assert store.multilabel_indptr.tolist() == [0] * 6
     store.resize(8)
     assert store.cluster_labels is labels_buffer
-    assert store.cluster_labels.shape == (8, ) and store.multilabel_indptr.shape == (9, )
+    assert store.cluster_labels.shape == (8, )
+    assert store.multilabel_indptr.shape == (9, )
 
 
 def test_checkpoint_round_trip_into_empty_store(tmp_path):

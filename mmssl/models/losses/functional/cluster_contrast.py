@@ -3,6 +3,7 @@
 Plain torch; no mmdet import.
 """
 import math
+from typing import Tuple
 
 import torch
 import torch.nn.functional as F
@@ -12,13 +13,13 @@ NEGATIVE_SELECTIONS = ('count', 'mass')
 REDUCTIONS = ('mean', 'sum', 'none')
 
 
-def hard_negative_counts(neg_logits: Tensor, num_negatives: int, ratio: float,
-                         selection: str) -> Tensor:
-    """How many of the hardest negatives each row keeps.
+def hardest_negative_threshold(neg_logits: Tensor, ratio: float,
+                               selection: str) -> Tuple[Tensor, Tensor]:
+    """How many of the hardest negatives each row keeps, and the smallest kept logit.
 
     Args:
-        neg_logits: ``(q, C)`` logits with the positive column at ``-inf``.
-        num_negatives: ``C - 1``.
+        neg_logits: ``(q, C)`` logits with the positive column at ``-inf``
+            (``C >= 2``).
         ratio: the hard-negative fraction, in ``(0, 1]``.
         selection: ``'count'``: ``ceil(ratio * (C - 1))`` negatives, the same for
             every row. ``'mass'``: as CGPS's code does, the hardest negatives whose
@@ -26,19 +27,26 @@ def hard_negative_counts(neg_logits: Tensor, num_negatives: int, ratio: float,
             one), a per-row count.
 
     Returns:
-        ``(q,)`` int64 counts in ``[0, C - 1]``.
+        ``(threshold (q,), keep (q,))``: ``threshold`` is the ``keep``-th largest
+        negative logit of each row (differentiable), ``keep`` an int64 count in
+        ``[1, C - 1]``.
     """
-    q = neg_logits.shape[0]
-    if num_negatives == 0:
-        return torch.zeros(q, dtype=torch.long, device=neg_logits.device)
+    q, num_columns = neg_logits.shape
+    num_negatives = num_columns - 1
     if selection == 'count':
         # round first so that 0.6 * 5 counts as 3, not 3.0000000000000004 -> 4
         keep = min(num_negatives, max(1, math.ceil(round(ratio * num_negatives, 9))))
-        return torch.full((q, ), keep, dtype=torch.long, device=neg_logits.device)
-    probs = torch.softmax(neg_logits.detach(), dim=1)
-    cumulative = torch.sort(probs, dim=1, descending=True).values.cumsum(dim=1)
-    cumulative = cumulative[:, :num_negatives]
-    return (cumulative - ratio).abs().argmin(dim=1) + 1
+        # k-th largest = (C - k + 1)-th smallest; the -inf positive is the smallest.
+        # kthvalue is a linear-time selection, several times faster than topk/sort
+        # for the large k of the instance-level contrast
+        threshold = torch.kthvalue(neg_logits, num_columns - keep + 1, dim=1).values
+        return threshold, torch.full((q, ), keep, dtype=torch.long,
+                                     device=neg_logits.device)
+    sorted_logits = torch.sort(neg_logits, dim=1, descending=True).values
+    shares = torch.softmax(sorted_logits.detach(), dim=1)[:, :num_negatives]
+    keep = (shares.cumsum(dim=1) - ratio).abs().argmin(dim=1) + 1
+    threshold = sorted_logits.gather(1, (keep - 1)[:, None])[:, 0]
+    return threshold, keep
 
 
 def cluster_contrast_loss(feats: Tensor, centroids: Tensor, targets: Tensor,
@@ -66,7 +74,7 @@ def cluster_contrast_loss(feats: Tensor, centroids: Tensor, targets: Tensor,
         negative_selection: ``'count'`` keeps the top ``ceil(ratio * (C - 1))``
             negatives by similarity; ``'mass'`` follows CGPS's code, keeping the
             hardest negatives that carry about ``ratio`` of the negatives' softmax
-            mass (see :func:`hard_negative_counts`).
+            mass (see :func:`hardest_negative_threshold`).
         reduction: ``'mean'`` (over the ``q`` features), ``'sum'`` or ``'none'``.
 
     Returns:
@@ -104,15 +112,22 @@ def cluster_contrast_loss(feats: Tensor, centroids: Tensor, targets: Tensor,
 
     logits = F.normalize(feats, dim=1) @ centroids.t() / temperature  # (q, C)
     positive = logits.gather(1, targets[:, None])  # (q, 1)
-    neg_logits = logits.scatter(1, targets[:, None], float('-inf'))
-    keep = hard_negative_counts(neg_logits, num_clusters - 1, hard_negative_ratio,
-                                negative_selection)
-    max_keep = int(keep.max())
-    hardest = torch.topk(neg_logits, max_keep, dim=1).values  # (q, max_keep)
-    rank = torch.arange(max_keep, device=logits.device)
-    hardest = hardest.masked_fill(rank[None, :] >= keep[:, None], float('-inf'))
-    denominator = torch.logsumexp(torch.cat([positive, hardest], dim=1), dim=1)
-    per_feature = denominator - positive[:, 0]
+    if num_clusters == 1:  # no negative: softmax of the positive alone is 1
+        per_feature = positive[:, 0] * 0.0
+    else:
+        neg_logits = logits.scatter(1, targets[:, None], float('-inf'))
+        threshold, keep = hardest_negative_threshold(neg_logits, hard_negative_ratio,
+                                                     negative_selection)
+        # the kept negatives: all above the threshold, plus as many copies of the
+        # threshold value as needed to reach `keep` (exact with ties, no top-k)
+        above = neg_logits > threshold[:, None]
+        copies = (keep - above.sum(dim=1)).to(logits.dtype)  # >= 1
+        terms = torch.cat([
+            positive,
+            neg_logits.masked_fill(~above, float('-inf')),
+            (threshold + torch.log(copies))[:, None],
+        ], dim=1)
+        per_feature = torch.logsumexp(terms, dim=1) - positive[:, 0]
     if reduction == 'none':
         return per_feature
     if reduction == 'sum':
