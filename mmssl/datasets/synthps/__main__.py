@@ -1,0 +1,7 @@
+"""``python -m mmssl.datasets.synthps``: the SynthPS command line."""
+import sys
+
+from .cli import main
+
+if __name__ == '__main__':
+    sys.exit(main())
