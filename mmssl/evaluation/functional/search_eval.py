@@ -140,28 +140,31 @@ class _ProtocolView:
                                  f'entries for {len(queries)} queries')
 
     def _check_images(self, inds: np.ndarray, what: str, q: int) -> None:
-        bad = (inds < 0) | (inds >= self.num_images)
-        if bad.any():
+        if len(inds) and (inds.min() < 0 or inds.max() >= self.num_images):
+            bad = inds[(inds < 0) | (inds >= self.num_images)][0]
             raise ValueError(f'search protocol {self.name!r}, query {q}: {what} index '
-                             f'{inds[bad][0]} is not in [0, {self.num_images})')
+                             f'{bad} is not in [0, {self.num_images})')
 
     def explicit_gallery(self, q: int) -> np.ndarray:
-        """Sorted unique gallery images of query ``q`` (explicit galleries only)."""
+        """``(G,)`` bool mask of the gallery images of query ``q`` (explicit galleries
+        only; repeated indices count once)."""
         raw = np.asarray(self.gallery_lists[q])
         if raw.size and not np.issubdtype(raw.dtype, np.integer):
             raise ValueError(f'search protocol {self.name!r}, query {q}: gallery must be '
                              f'integer image indices, got dtype {raw.dtype}')
-        inds = np.unique(raw.astype(np.int64).ravel())
+        inds = raw.astype(np.int64, copy=False).ravel()
         self._check_images(inds, 'gallery', q)
+        mask = np.zeros(self.num_images, dtype=bool)
+        mask[inds] = True
         if self.exclude_same_camera:
-            inds = inds[self.cams[inds] != self.queries.cam_ids[q]]
-        return inds
+            mask &= self.cams != self.queries.cam_ids[q]
+        return mask
 
     def in_gallery(self, q: int, imgs: np.ndarray,
-                   gallery_q: Optional[np.ndarray]) -> np.ndarray:
+                   gallery_mask: Optional[np.ndarray]) -> np.ndarray:
         """Bool mask: which of the images ``imgs`` are in query ``q``'s gallery."""
-        if gallery_q is not None:
-            return np.isin(imgs, gallery_q)
+        if gallery_mask is not None:
+            return gallery_mask[imgs]
         keep = imgs != self.queries.img_inds[q]
         if self.exclude_same_camera:
             keep &= self.cams[imgs] != self.queries.cam_ids[q]
@@ -185,10 +188,9 @@ class _ProtocolView:
 
 
 def _positives(view: _ProtocolView, gallery: SearchGallery, queries: SearchQueries,
-               query_inds: np.ndarray):
-    """Positive (query, image, box) triples in each query's gallery, and the number
-    of gallery detections each query's explicit gallery holds."""
-    det_count = np.bincount(gallery.det_img_inds, minlength=gallery.num_images)
+               query_inds: np.ndarray, det_count: np.ndarray):
+    """Positive (query, image, box) triples in each query's gallery, and the number of
+    detections (``det_count`` per image) the explicit galleries hold in all."""
     if view.positive_dicts is None:
         labelled = np.flatnonzero(gallery.gt_person_ids >= 0)
         by_pid = labelled[np.argsort(gallery.gt_person_ids[labelled], kind='stable')]
@@ -199,7 +201,7 @@ def _positives(view: _ProtocolView, gallery: SearchGallery, queries: SearchQueri
     for q in query_inds:
         gallery_q = view.explicit_gallery(q) if view.gallery_lists is not None else None
         if gallery_q is not None:
-            gathered += int(det_count[gallery_q].sum())
+            gathered += int(det_count @ gallery_q)
         if view.positive_dicts is None:
             pid = queries.person_ids[q]
             slot = np.searchsorted(pids, pid)
@@ -313,7 +315,8 @@ def evaluate_search(gallery: SearchGallery,
     det_count = np.diff(offsets)
 
     view = _ProtocolView(protocol, gallery, queries, name)
-    pos_q, pos_img, pos_box, gathered = _positives(view, gallery, queries, query_inds)
+    pos_q, pos_img, pos_box, gathered = _positives(view, gallery, queries, query_inds,
+                                                    det_count)
 
     # Positive images per query (an image holding two boxes of the person counts once).
     by_q = np.lexsort((pos_img, pos_q))
@@ -360,12 +363,10 @@ def evaluate_search(gallery: SearchGallery,
                     if view.exclude_same_camera:
                         scores[view.cams[det_img] == queries.cam_ids[q]] = -np.inf
                 else:
-                    in_gallery = np.zeros(gallery.num_images, dtype=bool)
-                    in_gallery[view.explicit_gallery(q)] = True
-                    scores[~in_gallery[det_img]] = -np.inf
+                    np.copyto(scores, -np.inf, where=~view.explicit_gallery(q)[det_img])
                 cand_scores = scores[dets_q]
             else:
-                gallery_q = view.explicit_gallery(q)
+                gallery_q = np.flatnonzero(view.explicit_gallery(q))
                 rows, _ = expand_ranges(offsets[gallery_q], det_count[gallery_q])
                 scores = det_feats[rows] @ query_feats[q]
                 cand_scores = scores[np.searchsorted(rows, dets_q)]
