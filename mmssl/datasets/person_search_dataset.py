@@ -381,8 +381,11 @@ class PersonSearchDataset(BaseDetDataset):
                     'image)')
             self.data_list = self._get_unserialized_subset(self._indices)
         self._assign_instance_indices()
-        if self.serialize_data:
+        if self.serialize_data and self.data_list:
             self.data_bytes, self.data_address = self._serialize_data()
+        elif self.serialize_data:  # mmengine cannot serialise an empty list
+            self.data_bytes = np.zeros(0, dtype=np.uint8)
+            self.data_address = np.zeros(0, dtype=np.int64)
         self._fully_initialized = True
 
     def _assign_instance_indices(self) -> None:
