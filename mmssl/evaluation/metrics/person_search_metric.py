@@ -178,7 +178,8 @@ class PersonSearchMetric(BaseMetric):
 
         if protocol_meta is not None:
             gallery_ids = list(protocol_meta['gallery_img_ids'])
-            unknown = [i for i in gallery_records if i not in set(gallery_ids)]
+            known = set(gallery_ids)
+            unknown = [i for i in gallery_records if i not in known]
             if unknown:
                 raise ValueError(f'PersonSearchMetric: gallery result {unknown[0]!r} is not '
                                  'in search_protocol["gallery_img_ids"]')
@@ -186,7 +187,8 @@ class PersonSearchMetric(BaseMetric):
             if missing:
                 print_log(f'PersonSearchMetric: {missing} of {len(gallery_ids)} gallery '
                           'images have no result; they count as images without '
-                          'detections', logger='current', level=logging.WARNING)
+                          'detections (and without ground truth where positives are '
+                          'found by person id)', logger='current', level=logging.WARNING)
         else:
             gallery_ids = sorted(gallery_records, key=str)
         gallery = [gallery_records.get(i) for i in gallery_ids]

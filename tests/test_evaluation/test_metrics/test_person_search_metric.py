@@ -149,6 +149,21 @@ def test_cross_scale_breakdown_and_protocol_selection():
         run_metric(all_samples(), protocols='gallery_100')
 
 
+def test_explicit_protocol_as_default():
+    # CUHK-style: q0 searches g2 only (hit at rank 1), q1 searches g0 and g2 (its only
+    # match was dropped): mAP 0.5, top1 0.5; the PRW-style protocol gets a suffix.
+    protocol = dict(PROTOCOL, default='gallery_2', galleries=dict(
+        PROTOCOL['galleries'],
+        gallery_2=dict(gallery=[np.array([2]), np.array([0, 2])], exclude_same_camera=False,
+                       positives=[{2: PERSON}, {2: ELSEWHERE}])))
+    metrics = run_metric(all_samples(), protocol=protocol,
+                         protocols=['gallery_2', 'single_view'], topk=(1, ))
+    assert metrics == pytest.approx({
+        'search/mAP': 0.5, 'search/top1': 0.5,
+        'search/single_view/mAP': 7 / 24, 'search/single_view/top1': 0.0,
+        'search/det_ap': 0.68, 'search/det_recall': 0.8})
+
+
 def test_detection_only_without_embeddings_or_protocol():
     expected = {'search/det_ap': 0.68, 'search/det_recall': 0.8}
     assert run_metric(all_samples(embeddings=False)) == pytest.approx(expected)
@@ -194,3 +209,42 @@ def test_bad_results_are_named():
         run_metric(all_samples() + [bad_query])
     with pytest.raises(ValueError, match='gt_coords'):
         PersonSearchMetric(gt_coords='pixels')
+
+
+@pytest.mark.parametrize('annotations_first', [False, True])
+@pytest.mark.parametrize('dataset_type', ['PRWDataset', 'CUHKSYSUDataset'])
+def test_oracle_predictions_on_tiny_datasets_score_one(tmp_path, dataset_type,
+                                                       annotations_first):
+    """The metric reads the real datasets' protocol and packed samples: predictions
+    equal to the ground truth, with one-hot person features, score 1 everywhere."""
+    from mmengine.registry import DATASETS, init_default_scope
+
+    from mmssl.testing import write_tiny_cuhk_root, write_tiny_prw_root
+    init_default_scope('mmdet')
+    writer = write_tiny_prw_root if dataset_type == 'PRWDataset' else write_tiny_cuhk_root
+    root = writer(str(tmp_path))['root']
+    load = dict(type='LoadPersonSearchAnnotations', with_bbox=True)
+    resize = dict(type='Resize', scale=(48, 32), keep_ratio=True)
+    pipeline = [dict(type='LoadImageFromFile')]
+    pipeline += [load, resize] if annotations_first else [resize, load]
+    pipeline.append(dict(type='PackPersonSearchInputs'))
+    dataset = DATASETS.build(dict(type=dataset_type, data_root=root, split='test',
+                                  test_mode=True, pipeline=pipeline))
+    samples = []
+    for index in range(len(dataset)):
+        sample = dataset[index]['data_samples']
+        instances = dataset.get_data_info(index)['instances']
+        pids = [ins['person_id'] for ins in instances]
+        embeddings = torch.zeros(len(pids), 64)
+        for row, pid in enumerate(pids):
+            embeddings[row, pid % 64 if pid >= 0 else 63 - row] = 1.0
+        sample.pred_instances = InstanceData(
+            bboxes=torch.tensor([ins['bbox'] for ins in instances]).reshape(-1, 4),
+            scores=torch.ones(len(pids)), labels=torch.zeros(len(pids), dtype=torch.long),
+            embeddings=embeddings)
+        samples.append(sample)
+    metrics = run_metric(samples, protocol=dataset.metainfo['search_protocol'], batch=4)
+    assert metrics['search/mAP'] == 1.0 and metrics['search/top1'] == 1.0
+    assert metrics['search/det_ap'] == pytest.approx(1.0)
+    assert metrics['search/det_recall'] == 1.0
+    assert len(metrics) == 2 + 4 * len(dataset.metainfo['search_protocol']['galleries'])
