@@ -35,11 +35,13 @@ _IDENTITIES, _CAMERAS, _SCENES, _PLANS, _FRAMES, _QUERIES = range(6)
 
 
 def _check_parameters(p: dict) -> None:
-    for key in ('num_train_ids', 'num_test_ids', 'num_train_frames',
+    for key in ('seed', 'num_train_ids', 'num_test_ids', 'num_train_frames',
                 'num_test_frames', 'num_cameras', 'height', 'width',
                 'min_person_height', 'max_person_height'):
         if not isinstance(p[key], (int, np.integer)) or isinstance(p[key], bool):
             raise TypeError(f'{key} must be an int, got {p[key]!r}')
+    if p['seed'] < 0:
+        raise ValueError(f'seed must be >= 0, got {p["seed"]}')
     if p['num_train_ids'] < 1 or p['num_test_ids'] < 1:
         raise ValueError('num_train_ids and num_test_ids must be >= 1')
     if not 2 <= p['num_cameras'] <= 9:
@@ -127,7 +129,7 @@ def render_synthps(root: Union[str, Path],
         TypeError: a count or size is not an int.
         FileExistsError: ``root`` is a non-empty folder that is not a SynthPS root.
     """
-    parameters = dict(seed=int(seed), num_train_ids=num_train_ids,
+    parameters = dict(seed=seed, num_train_ids=num_train_ids,
                       num_test_ids=num_test_ids,
                       num_train_frames=num_train_frames,
                       num_test_frames=num_test_frames, num_cameras=num_cameras,
@@ -136,6 +138,8 @@ def render_synthps(root: Union[str, Path],
                       max_person_height=max_person_height,
                       unlabelled_fraction=float(unlabelled_fraction))
     _check_parameters(parameters)
+    parameters = {key: int(value) if key != 'unlabelled_fraction' else value
+                  for key, value in parameters.items()}  # JSON-ready
     root = Path(root)
     prepare_root(root, parameters)
 

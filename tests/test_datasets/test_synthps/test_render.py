@@ -215,6 +215,7 @@ def test_refuses_a_foreign_nonempty_directory(tmp_path, small_parameters):
     (dict(min_person_height=50, max_person_height=40), 'min_person_height'),
     (dict(max_person_height=125), 'max_person_height'),
     (dict(unlabelled_fraction=0.7), 'unlabelled_fraction'),
+    (dict(seed=-1), 'seed'),
 ])
 def test_bad_parameters_are_refused_before_writing(tmp_path, small_parameters,
                                                    change, error):
@@ -237,3 +238,8 @@ def test_incomplete_root_has_no_frame_train(tmp_path, small_parameters,
         render_synthps(root, **small_parameters)
     assert (root / 'frames').is_dir() and any((root / 'frames').iterdir())
     assert not (root / 'frame_train.mat').exists()
+
+
+def test_non_integer_sizes_are_refused(tmp_path, small_parameters):
+    with pytest.raises(TypeError, match='height'):
+        render_synthps(tmp_path / 'root', **dict(small_parameters, height=128.0))
