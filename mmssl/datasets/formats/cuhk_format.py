@@ -338,7 +338,7 @@ def save_cuhk_test_protocol(path: str, key: str,
 
 def save_cuhk_train_identities(path: str,
                                identities: Sequence[CUHKTrainIdentity]) -> None:
-    """Write ``Train.mat``: a ``T x 1`` cell of 1 x 1 structs (idname, nAppear, scene)."""
+    """Write ``Train.mat``: a ``T x 1`` cell of structs (idname, nAppear, scene)."""
     cell = np.empty((len(identities), 1), dtype=object)
     for i, identity in enumerate(identities):
         struct = np.empty((1, 1), dtype=[('idname', object), ('nAppear', object),
