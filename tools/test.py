@@ -7,12 +7,15 @@ evaluator reports (person-search mAP/top-k and detection AP/recall).
 import argparse
 import os
 import os.path as osp
+import sys
 
 from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from mmssl.utils import prepare_distributed_launch
+# run from a checkout: use its mmssl rather than an installed copy
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+from mmssl.utils import prepare_distributed_launch  # noqa: E402
 
 
 def parse_args():

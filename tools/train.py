@@ -6,12 +6,15 @@ every process (``--launcher pytorch``; on CPU it uses gloo).
 import argparse
 import os
 import os.path as osp
+import sys
 
 from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from mmssl.utils import prepare_distributed_launch, trust_checkpoints_on_resume
+# run from a checkout: use its mmssl rather than an installed copy
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+from mmssl.utils import prepare_distributed_launch, trust_checkpoints_on_resume  # noqa: E402
 
 
 def parse_args():

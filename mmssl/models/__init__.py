@@ -1,2 +1,2 @@
 """Models: the person-search detector, its RoI head, losses and memory."""
-from . import detectors, layers, losses, roi_heads  # noqa: F401
+from . import detectors, layers, losses, memory, roi_heads  # noqa: F401

@@ -13,10 +13,11 @@ train_pipeline = [
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackPersonSearchInputs')
 ]
+# annotations load before Resize: query boxes are embedded in resized coordinates
 test_pipeline = [
     dict(type='LoadImageFromFile', backend_args=backend_args),
-    dict(type='Resize', scale=image_scale, keep_ratio=True),
     dict(type='LoadPersonSearchAnnotations', with_bbox=True),
+    dict(type='Resize', scale=image_scale, keep_ratio=True),
     dict(type='PackPersonSearchInputs')
 ]
 

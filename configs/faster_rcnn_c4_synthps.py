@@ -1,0 +1,20 @@
+# Detection only (the walking skeleton and the detector-only baseline): the SSL
+# network without re-id parts, trained on SynthPS; reports detection AP/recall@0.5.
+_base_ = [
+    './_base_/models/ssl_c4_tiny.py', './_base_/datasets/synthps.py',
+    './_base_/schedules/schedule_synthps.py', './_base_/default_runtime.py'
+]
+model = dict(
+    roi_head=dict(embedding_head=None),
+    exemplar_branch=None,
+    loss_scale=None,
+    loss_cluster=None,
+    loss_dml=None)
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadPersonSearchAnnotations', with_bbox=True),
+    dict(type='Resize', scale={{_base_.image_scale}}, keep_ratio=True),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PackPersonSearchInputs')
+]
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))

@@ -1,0 +1,131 @@
+"""Compute the pseudo labels of each epoch from the memory banks (paper Sec. 3.3)."""
+import json
+from typing import Optional
+
+import torch
+from mmengine.dist import is_main_process
+from mmengine.hooks import Hook
+from mmengine.runner import Runner
+from mmdet.registry import HOOKS
+
+from mmssl.labels import generate_pseudo_labels, pairwise_precision_recall
+from .memory_bank_hook import unwrap_model
+
+
+@HOOKS.register_module()
+class PseudoLabelHook(Hook):
+    """Cluster-level labels (self-paced DBSCAN) and dynamic multi-labels per epoch.
+
+    At the start of every ``interval``-th epoch from ``start_epoch``, rank 0 forms
+    ``M = normalize(mean(M_I, M_M))`` (Eq. 6; or M_I alone with
+    ``feature_source='instance'``, the setting of the paper's Tab. 2), calls
+    :func:`mmssl.labels.generate_pseudo_labels` (dynamic multi-labels of Eq. 7-10
+    and self-paced DBSCAN on the sparse k-reciprocal Jaccard distance) and stores
+    the labels in the model's ``PseudoLabelStore``, which every rank then receives
+    by broadcast. They live in the model, so checkpoints carry them and dataloader
+    workers never need them.
+
+    It logs a JSON line ``pseudo labels {...}``: epoch, clusters, singletons, mean
+    positives per sample, the threshold t, seconds per step and, when the training
+    set has person ids (diagnostics only; they never reach the losses), the pairwise
+    precision and recall of both label kinds (the paper's Fig. 4).
+
+    Args:
+        start_epoch: First epoch with pseudo labels (before it the detector trains
+            with the instance-level contrast).
+        interval: Recompute every this many epochs.
+        feature_source: ``'combined'`` (Eq. 6) or ``'instance'`` (M_I only).
+        label_cfg: Keyword arguments of ``generate_pseudo_labels`` (``t_s``,
+            ``alpha``, ``beta`` of Eq. 9; ``k1``, ``k2``, ``eps``, ``min_samples``,
+            ``same_image_rule``, ``search``...). A fixed threshold (the paper's Tab. 3
+            "ML") is ``alpha=0``.
+        log_quality: Log pairwise precision/recall when person ids are known.
+    """
+
+    priority = 'LOW'
+
+    def __init__(self,
+                 start_epoch: int = 0,
+                 interval: int = 1,
+                 feature_source: str = 'combined',
+                 label_cfg: Optional[dict] = None,
+                 log_quality: bool = True) -> None:
+        if feature_source not in ('combined', 'instance'):
+            raise ValueError("feature_source must be 'combined' or 'instance', "
+                             f'got {feature_source!r}')
+        self.start_epoch = start_epoch
+        self.interval = interval
+        self.feature_source = feature_source
+        self.label_cfg = dict(label_cfg or {})
+        self.log_quality = log_quality
+        self.independence_threshold: Optional[float] = None
+
+    def before_train_epoch(self, runner: Runner) -> None:
+        """Recompute and broadcast the labels when this epoch is due."""
+        epoch = runner.epoch
+        if epoch < self.start_epoch or (epoch - self.start_epoch) % self.interval:
+            return
+        model = unwrap_model(runner)
+        store = model.pseudo_labels
+        if store.has_labels and int(store.epoch) == epoch:
+            runner.logger.info(f'pseudo labels of epoch {epoch} restored from the '
+                               'checkpoint')
+            return
+        stats = None
+        if is_main_process():
+            stats = self._compute(runner, model, epoch)
+        store.broadcast(src=0)
+        if stats is not None:
+            runner.logger.info('pseudo labels ' + json.dumps(stats))
+            for key, value in stats.items():
+                if isinstance(value, (int, float)) and value == value:
+                    runner.message_hub.update_scalar(f'pseudo_labels/{key}', value)
+
+    def _compute(self, runner: Runner, model: torch.nn.Module,
+                 epoch: int) -> dict:
+        """Generate labels on this rank, store them, and return their statistics."""
+        memory = model.memory
+        bank = (memory.combined() if self.feature_source == 'combined' else
+                memory.instance_feats)
+        features = bank.detach().float().cpu().numpy()
+        table = runner.train_dataloader.dataset.instance_table()
+        result = generate_pseudo_labels(
+            features, table['image_index'], epoch,
+            independence_threshold=self.independence_threshold,
+            **self.label_cfg)
+        if self.independence_threshold is None:
+            self.independence_threshold = result.independence_threshold
+        model.pseudo_labels.set(result.cluster_labels, result.multilabel_indptr,
+                                result.multilabel_indices, epoch,
+                                result.threshold)
+        num = len(features)
+        stats = dict(
+            epoch=epoch,
+            samples=num,
+            clusters=int(result.num_clusters),
+            singletons=int(result.num_singletons),
+            mean_positives=float(result.multilabels.nnz / max(num, 1)),
+            threshold=float(result.threshold),
+            seconds=float(result.timings.get('total', 0.0)))
+        stats.update({f'seconds_{k}': float(v) for k, v in result.timings.items()
+                      if k != 'total'})
+        person_ids = table['person_id']
+        if self.log_quality and (person_ids >= 0).any():
+            for name, labels in (('cluster', result.cluster_labels),
+                                 ('multilabel', result.multilabels)):
+                scores = pairwise_precision_recall(labels, person_ids)
+                stats[f'{name}_precision'] = float(scores.precision)
+                stats[f'{name}_recall'] = float(scores.recall)
+        return stats
+
+    def before_save_checkpoint(self, runner: Runner, checkpoint: dict) -> None:
+        """Keep the self-paced independence threshold of the first epoch."""
+        checkpoint.setdefault('meta', {})['pseudo_label_hook'] = dict(
+            independence_threshold=self.independence_threshold)
+
+    def after_load_checkpoint(self, runner: Runner, checkpoint: dict) -> None:
+        """Restore the independence threshold saved by :meth:`before_save_checkpoint`."""
+        state = checkpoint.get('meta', {}).get('pseudo_label_hook')
+        if state is not None:
+            value = state.get('independence_threshold')
+            self.independence_threshold = None if value is None else float(value)
