@@ -2,6 +2,7 @@
 from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
+from torch import nn
 from mmdet.models.layers import multiclass_nms
 from mmdet.models.roi_heads import CascadeRoIHead
 from mmdet.models.utils import empty_instances
@@ -30,7 +31,8 @@ class PersonSearchRoIHead(CascadeRoIHead):
         stage_loss_weights: Loss weight of each stage.
         bbox_roi_extractor: RoI extractor config(s).
         bbox_head: Box head config(s), one per stage or shared.
-        stage_shared_heads: res5 config(s) run on the RoI features of each stage.
+        stage_shared_heads: res5 config(s) run on the RoI features of each stage
+            (C4 layout); None for heads that take RoI features directly (FPN).
         embedding_head: Re-id embedding head config (``ReIDEmbeddingHead``).
         train_cfg: One R-CNN train config per stage.
         test_cfg: R-CNN test config.
@@ -42,7 +44,8 @@ class PersonSearchRoIHead(CascadeRoIHead):
                  stage_loss_weights: Sequence[float],
                  bbox_roi_extractor: ConfigLike,
                  bbox_head: Union[ConfigLike, List[ConfigLike]],
-                 stage_shared_heads: Union[ConfigLike, List[ConfigLike]],
+                 stage_shared_heads: Optional[Union[ConfigLike,
+                                                    List[ConfigLike]]] = None,
                  embedding_head: Optional[ConfigLike] = None,
                  train_cfg: Optional[List[ConfigLike]] = None,
                  test_cfg: Optional[ConfigLike] = None,
@@ -60,8 +63,10 @@ class PersonSearchRoIHead(CascadeRoIHead):
         if len(stage_shared_heads) != num_stages:
             raise ValueError(f'{len(stage_shared_heads)} stage_shared_heads given '
                              f'for {num_stages} stages')
-        self.stage_shared_heads = ModuleList(
-            [MODELS.build(cfg) for cfg in stage_shared_heads])
+        self.stage_shared_heads = ModuleList([
+            MODELS.build(cfg) if cfg is not None else nn.Identity()
+            for cfg in stage_shared_heads
+        ])
         self.embedding_head = (
             MODELS.build(embedding_head) if embedding_head is not None else None)
 
