@@ -409,6 +409,24 @@ class PersonSearchDataset(BaseDetDataset):
             self.data_address = np.zeros(0, dtype=np.int64)
         self._fully_initialized = True
 
+    def prepare_data(self, idx: int):
+        """Run the pipeline on record ``idx``.
+
+        An error raised by a transform keeps its type and message and gets a note
+        (printed under the message) naming the dataset, the record and its image:
+        some decoders do not name the file they fail on (e.g. OpenCV on an empty
+        file, Pillow on any broken one).
+        """
+        data_info = self.get_data_info(idx)
+        img_path = data_info.get('img_path')
+        try:
+            return self.pipeline(data_info)
+        except Exception as err:
+            if hasattr(err, 'add_note'):  # Python >= 3.11
+                err.add_note(f'{type(self).__name__} ({self.split} split): while '
+                             f'loading record {idx}, image {img_path}')
+            raise
+
     def _assign_instance_indices(self) -> None:
         image_index, person_id, bboxes = [], [], []
         if self.split == 'train':
