@@ -145,6 +145,9 @@ def _box(value, where: str, allow_empty: bool) -> Optional[np.ndarray]:
     if box.size != 4:
         raise ValueError(f'{where}: expected idlocate to hold 4 numbers '
                          f'[x, y, w, h], got shape {array.shape}')
+    if not np.isfinite(box).all():
+        raise ValueError(f'{where}: idlocate holds a non-finite value '
+                         f'{box.tolist()}')
     return box
 
 

@@ -36,8 +36,8 @@ def load_prw_annotation(path: str) -> np.ndarray:
 
     Raises:
         FileNotFoundError: the file is missing.
-        ValueError: no known key, or the matrix is not ``K x 5``; the message names
-            the file.
+        ValueError: no known key, the matrix is not ``K x 5`` or holds NaN/inf;
+            the message names the file (and the row).
     """
     _require_file(path, 'a K x 5 matrix [pid, x, y, w, h] under one of the keys '
                   f'{PRW_BOX_KEYS}')
@@ -54,6 +54,12 @@ def load_prw_annotation(path: str) -> np.ndarray:
                 raise ValueError(
                     f'{path}: key {key!r} holds an array of shape {rows.shape}, '
                     'expected K x 5 rows [pid, x, y, w, h]')
+            bad = np.flatnonzero(~np.isfinite(rows).all(axis=1))
+            if bad.size:
+                raise ValueError(
+                    f'{path}: row {bad[0]} of {key!r} holds a non-finite value '
+                    f'({rows[bad[0]].tolist()}); expected numbers '
+                    '[pid, x, y, w, h]')
             return rows
     found = sorted(k for k in mat if not k.startswith('__'))
     raise ValueError(f'{path}: none of the keys {PRW_BOX_KEYS} found '
