@@ -189,10 +189,20 @@ class PersonSearchJSONDataset(PersonSearchDataset):
             raise ValueError(f'{self.ann_file}: annotations refer to unknown '
                              f'image ids, e.g. {sorted(orphans)[0]}')
         records, dropped = [], 0
+        first_by_id, first_by_name = {}, {}
         for i, image in enumerate(coco['images']):
             for key in ('id', 'file_name', 'width', 'height'):
                 if key not in image:
                     raise ValueError(f'{self.ann_file}: image {i} lacks {key!r}')
+            name = image['file_name']
+            if name in first_by_name:
+                raise ValueError(f'{self.ann_file}: image {name} is listed twice '
+                                 f'(images {first_by_name[name]} and {i})')
+            if image['id'] in first_by_id:
+                raise ValueError(f'{self.ann_file}: image {i} ({name}) reuses the '
+                                 f'id {image["id"]} of image '
+                                 f'{first_by_id[image["id"]]}')
+            first_by_name[name], first_by_id[image['id']] = i, i
             anns = per_image.get(image['id'], [])
             rows = [ann.get('ann_row', k) for k, ann in enumerate(anns)]
             order = np.argsort(rows, kind='stable')

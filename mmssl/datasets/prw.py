@@ -44,7 +44,8 @@ class PRWDataset(PersonSearchDataset):
     ``frame_test.mat`` (``img_index_test``) and ``query_info.txt``. Coordinates are
     clipped to the image (the size comes from the JPEG header); boxes with no area
     left are dropped with a logged count. ``person_id`` is the file's pid (-2:
-    unlabelled). The camera is the digit after ``c`` in the frame name.
+    unlabelled). The camera is the digit after ``c`` in the frame name. A frame
+    listed twice in a split file, or in both, is an error naming the file(s).
 
     Test protocols: ``single_view`` (gallery = every test frame but the query's
     own; the default) and ``multi_view`` (also without the frames of the query's
@@ -86,10 +87,34 @@ class PRWDataset(PersonSearchDataset):
                                  parse_prw_camera(stem), instances))
         return records, dropped
 
+    SPLIT_FILES = {'train': ('frame_train.mat', 'img_index_train'),
+                   'test': ('frame_test.mat', 'img_index_test')}
+
+    def _split_names(self, split: str) -> List[str]:
+        """The frame names of a split, checked against the other split's file.
+
+        Raises:
+            ValueError: a frame is listed in both split files (names both files
+                and the frame).
+        """
+        filename, key = self.SPLIT_FILES[split]
+        path = osp.join(self.root, filename)
+        names = load_prw_name_list(path, key)
+        other_filename, other_key = self.SPLIT_FILES[
+            'test' if split == 'train' else 'train']
+        other_path = osp.join(self.root, other_filename)
+        if osp.isfile(other_path):
+            other = {_frame_stem(n) for n in load_prw_name_list(other_path,
+                                                                other_key)}
+            for name in names:
+                if _frame_stem(name) in other:
+                    raise ValueError(f'{path} and {other_path} both list frame '
+                                     f'{name}; a frame belongs to one split')
+        return names
+
     def load_train_records(self) -> List[dict]:
         """Read the frames of ``frame_train.mat``."""
-        names = load_prw_name_list(
-            osp.join(self.root, 'frame_train.mat'), 'img_index_train')
+        names = self._split_names('train')
         records, dropped = self._load_frames(names)
         self.log_dropped_boxes(dropped, f'{type(self).__name__} train',
                                'no area left inside the image')
@@ -97,8 +122,7 @@ class PRWDataset(PersonSearchDataset):
 
     def load_test_split(self) -> TestSplit:
         """Read ``frame_test.mat`` (gallery) and ``query_info.txt`` (queries)."""
-        names = load_prw_name_list(
-            osp.join(self.root, 'frame_test.mat'), 'img_index_test')
+        names = self._split_names('test')
         gallery, dropped = self._load_frames(names)
         self.log_dropped_boxes(dropped, f'{type(self).__name__} test',
                                'no area left inside the image')

@@ -172,16 +172,22 @@ def load_cuhk_images(path: str) -> List[CUHKImageAnnotation]:
 
     Raises:
         FileNotFoundError: the file is missing.
-        ValueError: wrong key or nesting; the message names the file and record.
+        ValueError: wrong key or nesting, an image listed twice, a box with
+            NaN/inf; the message names the file and record.
     """
     expected = 'a 1 x M struct array Img(imname, nAppear, box)'
     images = _struct_array(
         _load_key(path, 'Img', expected), ('imname', 'box'), f'{path}: Img',
         expected)
     result = []
+    first_record = {}
     for i, record in enumerate(images):
         where = f'{path}: Img record {i}'
         name = _string(record['imname'], where + ' imname')
+        if name in first_record:
+            raise ValueError(f'{where}: image {name} is listed twice (records '
+                             f'{first_record[name]} and {i})')
+        first_record[name] = i
         where = f'{path}: Img record {i} ({name})'
         box_records = _struct_array(
             record['box'], ('idlocate', 'ishard'), where + ' box',
@@ -196,14 +202,27 @@ def load_cuhk_images(path: str) -> List[CUHKImageAnnotation]:
 
 
 def load_cuhk_pool(path: str) -> List[str]:
-    """Load ``annotation/pool.mat`` (key ``pool``): the test image names."""
+    """Load ``annotation/pool.mat`` (key ``pool``): the test image names.
+
+    Raises:
+        FileNotFoundError: the file is missing.
+        ValueError: not a cell of names, or a name listed twice; the message
+            names the file and the entry.
+    """
     cell = _load_key(path, 'pool', 'a P x 1 cell of test image names')
     cell = np.asarray(cell)
     if cell.dtype != object:
         raise ValueError(f'{path}: pool is a {cell.dtype} array of shape '
                          f'{cell.shape}; expected a P x 1 cell of image names')
-    return [_string(item, f'{path}: pool entry {i}')
-            for i, item in enumerate(cell.reshape(-1))]
+    names, first_entry = [], {}
+    for i, item in enumerate(cell.reshape(-1)):
+        name = _string(item, f'{path}: pool entry {i}')
+        if name in first_entry:
+            raise ValueError(f'{path}: test image {name} is listed twice '
+                             f'(entries {first_entry[name]} and {i})')
+        first_entry[name] = i
+        names.append(name)
+    return names
 
 
 def load_cuhk_test_protocol(path: str, key: str) -> List[CUHKTestQuery]:

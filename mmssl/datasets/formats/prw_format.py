@@ -78,7 +78,8 @@ def load_prw_name_list(path: str, key: str) -> List[str]:
 
     Raises:
         FileNotFoundError: the file is missing.
-        ValueError: the key is missing or the cell is malformed; names the file.
+        ValueError: the key is missing, the cell is malformed or a frame is listed
+            twice (with or without ``.jpg``); names the file and the entry.
     """
     _require_file(path, f'an N x 1 cell of frame names under key {key!r}')
     try:
@@ -91,12 +92,19 @@ def load_prw_name_list(path: str, key: str) -> List[str]:
                          f'{found}); expected an N x 1 cell of frame names')
     cell = np.asarray(mat[key]).ravel()
     names = []
+    first_entry = {}
     for i, item in enumerate(cell):
         value = np.asarray(item).ravel()
         if value.size != 1 or not isinstance(value[0], str):
             raise ValueError(f'{path}: entry {i} of {key!r} is not a frame name '
                              f'string (got {item!r})')
-        names.append(str(value[0]).strip())
+        name = str(value[0]).strip()
+        stem = name[:-4] if name.lower().endswith('.jpg') else name
+        if stem in first_entry:
+            raise ValueError(f'{path}: frame {name} is listed twice in {key!r} '
+                             f'(entries {first_entry[stem]} and {i})')
+        first_entry[stem] = i
+        names.append(name)
     return names
 
 
