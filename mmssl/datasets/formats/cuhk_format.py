@@ -168,7 +168,9 @@ def load_cuhk_images(path: str) -> List[CUHKImageAnnotation]:
 
     Returns:
         One :class:`CUHKImageAnnotation` per image, in file order; boxes are
-        returned as stored (a caller drops those with ``w`` or ``h`` <= 0).
+        returned as stored (a caller drops those with ``w`` or ``h`` <= 0). An
+        empty ``box`` (MATLAB ``[]`` or a 1 x 0 struct) is an image without
+        persons.
 
     Raises:
         FileNotFoundError: the file is missing.
@@ -189,9 +191,12 @@ def load_cuhk_images(path: str) -> List[CUHKImageAnnotation]:
                              f'{first_record[name]} and {i})')
         first_record[name] = i
         where = f'{path}: Img record {i} ({name})'
-        box_records = _struct_array(
-            record['box'], ('idlocate', 'ishard'), where + ' box',
-            'a 1 x K struct array box(idlocate, ishard)')
+        if np.asarray(record['box']).size == 0:  # [] or 1 x 0: no persons
+            box_records = []
+        else:
+            box_records = _struct_array(
+                record['box'], ('idlocate', 'ishard'), where + ' box',
+                'a 1 x K struct array box(idlocate, ishard)')
         boxes = np.zeros((len(box_records), 4), dtype=np.float64)
         hard = np.zeros(len(box_records), dtype=bool)
         for k, box_record in enumerate(box_records):
