@@ -1,2 +1,2 @@
-"""Training-loop glue: hooks."""
-from . import hooks  # noqa: F401
+"""Training-loop glue: hooks and the resumable epoch loop."""
+from . import hooks, runner  # noqa: F401

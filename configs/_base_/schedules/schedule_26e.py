@@ -1,7 +1,7 @@
 # The paper's schedule (Sec. 4.2): SGD lr 0.001, momentum 0.9, weight decay 5e-4,
 # batch 2, 26 epochs, lr x0.1 at epochs 16 and 22.
 max_epochs = 26
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=2)
+train_cfg = dict(type='ResumableEpochBasedTrainLoop', max_epochs=max_epochs, val_interval=2)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 

@@ -1,5 +1,11 @@
-"""Hooks: memory-bank initialisation and per-epoch pseudo labels."""
+"""Hooks: memory-bank initialisation, per-epoch pseudo labels, random states."""
+from .invalid_loss_hook import InvalidLossHook  # noqa: F401
 from .memory_bank_hook import MemoryBankHook, unwrap_model
 from .pseudo_label_hook import PseudoLabelHook
+from .random_state_hook import (RandomStateHook, get_random_states,
+                                set_random_states)
 
-__all__ = ['MemoryBankHook', 'PseudoLabelHook', 'unwrap_model']
+__all__ = [
+    'MemoryBankHook', 'PseudoLabelHook', 'RandomStateHook', 'unwrap_model',
+    'get_random_states', 'set_random_states'
+]

@@ -1,0 +1,4 @@
+"""Training loops."""
+from .resumable_loop import ResumableEpochBasedTrainLoop
+
+__all__ = ['ResumableEpochBasedTrainLoop']
