@@ -1,6 +1,5 @@
 """Hooks: memory-bank initialisation, per-epoch pseudo labels, random states."""
 from .invalid_loss_hook import InvalidLossHook  # noqa: F401
-from .invalid_loss_hook import InvalidLossHook  # noqa: F401
 from .memory_bank_hook import MemoryBankHook, unwrap_model
 from .pseudo_label_hook import PseudoLabelHook
 from .random_state_hook import (RandomStateHook, get_random_states,
