@@ -14,9 +14,10 @@ __all__ = [
     'TINY_PRW_TEST', 'TINY_PRW_QUERIES', 'TINY_CUHK_TRAIN', 'TINY_CUHK_TEST',
     'TINY_CUHK_TRAIN_IDS', 'TINY_CUHK_QUERIES'
 ]
+from .state_dump_hook import DumpTrainingStateHook
 from .tiny_runs import (TINY_SYNTHPS, config_path, render_tiny_synthps,
                         tiny_ssl_config)
 
 __all__ += [
-    'TINY_SYNTHPS', 'config_path', 'render_tiny_synthps', 'tiny_ssl_config'
+    'DumpTrainingStateHook', 'TINY_SYNTHPS', 'config_path', 'render_tiny_synthps', 'tiny_ssl_config'
 ]
