@@ -1,0 +1,168 @@
+"""Approximate neighbour indexes (faiss IVF-Flat, HNSW) for very large N, and their recall.
+
+Exact search costs ``N^2 d`` multiply-adds: fine for PRW (18k boxes) and CUHK-SYSU
+(55k), too slow for a million. An IVF-Flat index clusters the rows into ``nlist``
+inverted lists with k-means and scans only the ``nprobe`` lists nearest to a query
+(about ``N * nprobe / nlist`` rows); HNSW walks a navigable small-world graph. Both
+miss some true neighbours: :func:`knn_recall` and :func:`range_recall` measure how
+many, against exact search on a sample of queries.
+
+The index is used through :func:`mmssl.labels.neighbour_search.knn_search` /
+``range_search`` with ``index=``, which re-score the candidates canonically. IVF-Flat
+can be moved to a GPU (``use_gpu=True``); HNSW stays on CPU (faiss has no GPU HNSW).
+"""
+from typing import Optional
+
+import numpy as np
+import scipy.sparse as sp
+
+from .neighbour_search import (check_features, faiss_gpu_available, import_faiss,
+                               knn_search, range_search)
+
+APPROXIMATE_METHODS = ('ivf', 'hnsw')
+
+
+def default_nlist(num_samples: int) -> int:
+    """faiss's rule of thumb: about ``4 sqrt(N)`` lists, at least 1."""
+    return int(max(1, min(num_samples // 39, round(4 * np.sqrt(num_samples)))))
+
+
+def build_approximate_index(features: np.ndarray,
+                            method: str = 'ivf',
+                            *,
+                            nlist: Optional[int] = None,
+                            nprobe: Optional[int] = None,
+                            train_size: Optional[int] = None,
+                            hnsw_m: int = 32,
+                            ef_construction: int = 80,
+                            ef_search: int = 128,
+                            use_gpu: bool = False,
+                            seed: int = 0):
+    """Build an inner-product faiss index over ``features``.
+
+    Args:
+        features: ``(N, d)`` L2-normalised float32 rows.
+        method: ``'ivf'`` (IVF-Flat) or ``'hnsw'`` (HNSW-Flat).
+        nlist: IVF lists (default :func:`default_nlist`).
+        nprobe: IVF lists scanned per query (default ``max(1, nlist // 64)``, at
+            least 16 when there are that many lists).
+        train_size: rows sampled to train the IVF quantiser (default
+            ``min(N, 64 * nlist)``).
+        hnsw_m: HNSW neighbours per node.
+        ef_construction: HNSW build breadth.
+        ef_search: HNSW search breadth.
+        use_gpu: move an IVF index to GPU 0 (needs faiss GPU support and a GPU).
+        seed: seed of the training sample.
+
+    Returns:
+        The faiss index, with every row of ``features`` added (row ``i`` has id
+        ``i``).
+
+    Raises:
+        ValueError: faiss missing, unknown method, or GPU requested but absent.
+    """
+    faiss = import_faiss()
+    if faiss is None:
+        raise ValueError('approximate indexes need faiss, which is not importable')
+    if method not in APPROXIMATE_METHODS:
+        raise ValueError(f'unknown approximate method {method!r}; expected one of '
+                         f'{APPROXIMATE_METHODS}')
+    features = check_features(features)
+    num, dim = features.shape
+    if method == 'hnsw':
+        index = faiss.IndexHNSWFlat(dim, hnsw_m, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = ef_construction
+        index.hnsw.efSearch = ef_search
+        index.add(features)
+        return index
+
+    nlist = default_nlist(num) if nlist is None else int(nlist)
+    nprobe = (min(nlist, max(16, nlist // 64)) if nprobe is None else int(nprobe))
+    quantiser = faiss.IndexFlatIP(dim)
+    index = faiss.IndexIVFFlat(quantiser, dim, nlist, faiss.METRIC_INNER_PRODUCT)
+    train_size = min(num, 64 * nlist) if train_size is None else min(num, train_size)
+    sample = np.random.default_rng(seed).choice(num, train_size, replace=False)
+    index.train(features[np.sort(sample)])
+    index.add(features)
+    index.nprobe = nprobe  # faiss's wrapper keeps the quantiser alive
+    if use_gpu:
+        if not faiss_gpu_available():
+            raise ValueError('use_gpu=True but faiss has no GPU support or sees '
+                             'no GPU')
+        resources = faiss.StandardGpuResources()
+        gpu_index = faiss.index_cpu_to_gpu(resources, 0, index)
+        faiss.add_to_referenced_objects(gpu_index, resources)  # keep it alive
+        return gpu_index
+    return index
+
+
+def _sample_rows(num: int, sample_size: int, seed: int) -> np.ndarray:
+    if sample_size >= num:
+        return np.arange(num)
+    return np.sort(np.random.default_rng(seed).choice(num, sample_size,
+                                                      replace=False))
+
+
+def knn_recall(features: np.ndarray,
+               approximate_indices: np.ndarray,
+               *,
+               sample_size: int = 1000,
+               seed: int = 0,
+               backend: str = 'auto') -> float:
+    """Recall of an approximate kNN result against exact search, on a sample.
+
+    Args:
+        features: ``(N, d)`` rows the approximate search was run on (queries were
+            the rows themselves).
+        approximate_indices: ``(N, k)`` approximate neighbour indices (``-1`` for
+            missing places).
+        sample_size: number of query rows checked.
+        seed: seed of the sample.
+        backend: backend of the exact search.
+
+    Returns:
+        Fraction of the exact top-k neighbours of the sampled rows that the
+        approximate top-k holds.
+    """
+    features = check_features(features)
+    approximate_indices = np.asarray(approximate_indices)
+    k = approximate_indices.shape[1]
+    rows = _sample_rows(features.shape[0], sample_size, seed)
+    _, exact = knn_search(features, k, features[rows], backend=backend)
+    hits = sum(np.intersect1d(exact[n], approximate_indices[row]).size
+               for n, row in enumerate(rows))
+    return float(hits / exact.size)
+
+
+def range_recall(features: np.ndarray,
+                 approximate: sp.csr_matrix,
+                 threshold: float,
+                 *,
+                 sample_size: int = 1000,
+                 seed: int = 0,
+                 backend: str = 'auto') -> float:
+    """Recall of an approximate range-search result against exact search.
+
+    Args:
+        features: ``(N, d)`` rows (queries were the rows themselves).
+        approximate: ``(N, N)`` CSR of the pairs found approximately.
+        threshold: the similarity threshold that was searched.
+        sample_size: number of query rows checked.
+        seed: seed of the sample.
+        backend: backend of the exact search.
+
+    Returns:
+        Fraction of the exact pairs of the sampled rows that were found (1.0 when the
+        sample has no pair at all).
+    """
+    features = check_features(features)
+    rows = _sample_rows(features.shape[0], sample_size, seed)
+    exact = range_search(features, threshold, features[rows], backend=backend)
+    found = approximate.tocsr()[rows]
+    if exact.nnz == 0:
+        return 1.0
+    exact_pattern = exact.copy()
+    exact_pattern.data = np.ones_like(exact_pattern.data)
+    found_pattern = found.copy()
+    found_pattern.data = np.ones_like(found_pattern.data)
+    return float(exact_pattern.multiply(found_pattern).nnz / exact.nnz)

@@ -1,0 +1,320 @@
+"""k-reciprocal Jaccard distance (Zhong et al., CVPR 2017) computed sparsely.
+
+The same math as SpCL's ``compute_jaccard_distance`` (``k1=30, k2=6`` here), without
+any ``N x N`` array:
+
+1. ``R`` = the exact top-``k1`` neighbours of every row (self included), in canonical
+   order (:func:`~mmssl.labels.neighbour_search.knn_search`).
+2. k-reciprocal sets: ``j`` is in ``R*(i)`` iff ``j`` is in ``i``'s first ``c`` places
+   and ``i`` in ``j``'s first ``c``, with ``c = k1 + 1`` capped at the ``k1`` columns
+   searched (SpCL slices ``[:k1 + 1]`` of a ``k1``-column search, so ``c = k1``), and
+   ``c = round(k1 / 2) + 1`` for the half sets ``R*_half``.
+3. Expansion: ``E(i) = R*(i)`` united with every ``R*_half(c)``, ``c`` in ``R*(i)``,
+   that shares more than 2/3 of its members with ``R*(i)``.
+4. ``V_ik = softmax_k(-(2 - 2 s_ik))`` over ``k`` in ``E(i)`` (a row sums to 1).
+5. Query expansion (``k2 != 1``): row ``i`` of ``V`` becomes the mean of the rows of
+   its first ``k2`` neighbours.
+6. ``d_ij = 1 - m_ij / (2 - m_ij)``, ``m_ij = sum_k min(V_ik, V_jk)``, clipped at 0.
+
+Sparsity: ``m_ij > 0`` only when rows ``i`` and ``j`` of ``V`` share a column, and
+every other pair has ``d_ij = 1`` exactly. So the CSR result holds every pair with
+``d < cutoff`` and nothing is lost: DBSCAN with ``eps < cutoff`` sees the same
+neighbourhoods as with the dense matrix. ``d < cutoff`` means ``m_ij`` above a bound
+(:func:`overlap_for_distance`); the pairs that can reach it are found with an upper
+bound computed by one sparse product (:func:`min_overlaps`), and each is evaluated
+exactly (:func:`pair_overlaps`).
+
+Values are float64 throughout (SpCL uses float32) so that this path and
+:func:`mmssl.labels.dense_reference.dense_jaccard_distance` agree to ~1e-15.
+"""
+from typing import Optional, Tuple
+
+import numpy as np
+import scipy.sparse as sp
+
+from .neighbour_search import check_features, knn_search, pair_similarities
+
+#: Product entries (before merging) computed per chunk of rows: bounds memory.
+PRODUCT_BUDGET = 1 << 22
+
+#: Candidate pairs whose exact overlap is evaluated per chunk.
+PAIR_BUDGET = 1 << 20
+
+#: Rows of ``V`` held densely at a time while pairs are evaluated (small, so that
+#: the buffer stays in cache).
+OVERLAP_BLOCK = 16
+
+
+def overlap_for_distance(cutoff: float) -> float:
+    """Smallest overlap ``m`` with ``1 - m / (2 - m) < cutoff`` is above this value.
+
+    ``d = 1 - m / (2 - m)`` decreases in ``m``; ``d < c  <=>  m > 2 (1 - c) / (2 - c)``.
+    """
+    return 2.0 * (1.0 - cutoff) / (2.0 - cutoff)
+
+
+def _neighbour_pattern(ranks: np.ndarray, columns: int) -> sp.csr_matrix:
+    """Boolean CSR: ``(i, j)`` set when ``j`` is in the first ``columns`` of row ``i``."""
+    num = ranks.shape[0]
+    cols = ranks[:, :columns]
+    valid = cols >= 0
+    rows = np.repeat(np.arange(num), valid.sum(axis=1))
+    pattern = sp.csr_matrix((np.ones(len(rows), dtype=np.float64),
+                             (rows, cols[valid])), shape=(num, num))
+    pattern.data[:] = 1.0
+    return pattern
+
+
+def reciprocal_sets(ranks: np.ndarray, columns: int) -> sp.csr_matrix:
+    """k-reciprocal neighbour sets as a 0/1 CSR (row ``i`` = ``R*(i)``).
+
+    Args:
+        ranks: ``(N, k)`` neighbour indices in canonical order (``-1`` = missing).
+        columns: how many leading places count as "near".
+
+    Returns:
+        ``(N, N)`` float64 CSR with ones where ``j`` is in the first ``columns`` of
+        ``i`` and ``i`` in the first ``columns`` of ``j``.
+    """
+    near = _neighbour_pattern(ranks, columns)
+    mutual = near.multiply(near.T).tocsr()
+    mutual.sort_indices()
+    return mutual
+
+
+def expanded_sets(ranks: np.ndarray, k1: int) -> sp.csr_matrix:
+    """Expanded k-reciprocal sets ``E(i)`` of SpCL (steps 2-3 of the module doc).
+
+    Args:
+        ranks: ``(N, >= min(k1, N))`` neighbour indices in canonical order.
+        k1: ``k1``.
+
+    Returns:
+        ``(N, N)`` 0/1 float64 CSR with sorted indices, row ``i`` = ``E(i)``.
+    """
+    available = ranks.shape[1]
+    full = reciprocal_sets(ranks, min(k1 + 1, available))
+    half = reciprocal_sets(ranks, min(int(np.around(k1 / 2)) + 1, available))
+    half_sizes = np.diff(half.indptr)
+    shared = (full @ half.T).multiply(full).tocsr()  # |R*_half(c) ∩ R*(i)|
+    shared.sort_indices()
+    rows = np.repeat(np.arange(shared.shape[0]), np.diff(shared.indptr))
+    accept = shared.data > 2.0 / 3.0 * half_sizes[shared.indices]
+    accepted = sp.csr_matrix((np.ones(int(accept.sum())),
+                              (rows[accept], shared.indices[accept])),
+                             shape=shared.shape)
+    expanded = (full + accepted @ half).tocsr()
+    expanded.data[:] = 1.0
+    expanded.sort_indices()
+    return expanded
+
+
+def softmax_weights(features: np.ndarray, sets: sp.csr_matrix) -> sp.csr_matrix:
+    """``V_ik = softmax_k(-(2 - 2 s_ik))`` over ``k`` in each row's set (step 4).
+
+    The softmax subtracts the row's smallest distance first (for stability); the
+    dense reference computes it the same way.
+
+    Args:
+        features: ``(N, d)`` float32 rows.
+        sets: ``(N, N)`` CSR whose pattern gives each row's set (sorted indices).
+
+    Returns:
+        ``(N, N)`` float64 CSR of the weights, same pattern.
+    """
+    sizes = np.diff(sets.indptr)
+    rows = np.repeat(np.arange(sets.shape[0]), sizes)
+    sims = pair_similarities(features, features, rows, sets.indices)
+    dist = 2.0 - 2.0 * sims.astype(np.float64)
+    nonempty = sizes > 0
+    starts = sets.indptr[:-1][nonempty]
+    row_min = np.zeros(sets.shape[0])
+    row_min[nonempty] = np.minimum.reduceat(dist, starts)
+    weights = np.exp(-(dist - row_min[rows]))
+    row_sum = np.ones(sets.shape[0])
+    row_sum[nonempty] = np.add.reduceat(weights, starts)
+    return sp.csr_matrix((weights / row_sum[rows], sets.indices.copy(),
+                          sets.indptr.copy()), shape=sets.shape)
+
+
+def query_expansion(weights: sp.csr_matrix, ranks: np.ndarray,
+                    k2: int) -> sp.csr_matrix:
+    """Row ``i`` becomes the mean of the rows of its first ``k2`` neighbours (step 5).
+
+    ``k2 == 1`` leaves the weights unchanged, as in SpCL.
+    """
+    if k2 == 1:
+        return weights
+    take = _neighbour_pattern(ranks, min(k2, ranks.shape[1]))
+    counts = np.maximum(np.diff(take.indptr), 1).astype(np.float64)
+    expanded = (take @ weights).tocsr()
+    expanded.sort_indices()
+    expanded.data /= np.repeat(counts, np.diff(expanded.indptr))  # a mean, as SpCL
+    return expanded
+
+
+def _row_chunks(work: np.ndarray, budget: float):
+    """Consecutive row ranges whose summed ``work`` stays within ``budget`` (or one
+    row when a single row exceeds it)."""
+    cumulative = np.cumsum(work)
+    start = 0
+    while start < len(work):
+        base = cumulative[start - 1] if start else 0.0
+        stop = int(np.searchsorted(cumulative, base + budget, side='right'))
+        stop = max(stop, start + 1)
+        yield start, stop
+        start = stop
+
+
+def pair_overlaps(weights: sp.csr_matrix, rows: np.ndarray,
+                  cols: np.ndarray) -> np.ndarray:
+    """Exact ``m_ij = sum_k min(V_ik, V_jk)`` for given pairs.
+
+    Rows ``i`` are scattered, :data:`OVERLAP_BLOCK` at a time, into a small dense
+    buffer; each pair then gathers row ``i``'s values at row ``j``'s columns. The
+    sum runs over ``j``'s columns in ascending order.
+
+    Args:
+        weights: ``(N, N)`` CSR ``V``.
+        rows: ``(P,)`` int64 rows ``i``, sorted ascending.
+        cols: ``(P,)`` int64 rows ``j``.
+
+    Returns:
+        ``(P,)`` float64 overlaps.
+    """
+    num = weights.shape[1]
+    overlaps = np.zeros(len(rows))
+    if len(rows) == 0:
+        return overlaps
+    partner = weights[cols]
+    lengths = np.diff(partner.indptr)
+    block_of = rows // OVERLAP_BLOCK
+    bounds = np.flatnonzero(np.r_[True, block_of[1:] != block_of[:-1], True])
+    buffer = np.zeros(OVERLAP_BLOCK * num)
+    for lo, hi in zip(bounds[:-1], bounds[1:]):
+        first_row = int(block_of[lo]) * OVERLAP_BLOCK
+        own = weights[first_row:first_row + OVERLAP_BLOCK]
+        slots = np.repeat(np.arange(own.shape[0]) * num,
+                          np.diff(own.indptr)) + own.indices
+        buffer[slots] = own.data
+        start, stop = partner.indptr[lo], partner.indptr[hi]
+        gather = np.repeat((rows[lo:hi] - first_row) * num,
+                           lengths[lo:hi]) + partner.indices[start:stop]
+        smaller = np.minimum(buffer[gather], partner.data[start:stop])
+        overlaps[lo:hi] = np.bincount(np.repeat(np.arange(hi - lo), lengths[lo:hi]),
+                                      weights=smaller, minlength=hi - lo)
+        buffer[slots] = 0.0
+    return overlaps
+
+
+def min_overlaps(weights: sp.csr_matrix,
+                 min_overlap: float) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """All pairs ``i < j`` with ``m_ij = sum_k min(V_ik, V_jk) > min_overlap``.
+
+    ``m_ij`` is at most ``a_ij = sum_{k in supp_i ∩ supp_j} V_ik`` and at most
+    ``a_ji``. ``a = V @ pattern(V)^T`` is one sparse product (computed in chunks of
+    rows, only its entries above ``min_overlap`` kept); a pair is a candidate when
+    both ``a_ij`` and ``a_ji`` pass, and each candidate is then evaluated exactly
+    (:func:`pair_overlaps`).
+
+    Args:
+        weights: ``(N, N)`` CSR ``V`` (non-negative, sorted indices).
+        min_overlap: keep pairs with overlap strictly above this (``>= 0``).
+
+    Returns:
+        ``(rows, cols, overlaps)`` of the kept pairs, ``rows < cols``, sorted.
+    """
+    num = weights.shape[0]
+    pattern = weights.copy()
+    pattern.data = np.ones_like(pattern.data)
+    pattern_t = pattern.T.tocsr()
+    work = pattern @ np.diff(pattern_t.indptr).astype(np.float64)
+    # a_ij sums in another order than m_ij: leave room for rounding.
+    bound = min_overlap * (1.0 - 1e-9) - 1e-12
+    directed = []
+    for start, stop in _row_chunks(np.asarray(work), PRODUCT_BUDGET):
+        mass = (weights[start:stop] @ pattern_t).tocoo()
+        rows = start + mass.row.astype(np.int64)
+        cols = mass.col.astype(np.int64)
+        keep = (mass.data > bound) & (rows != cols)
+        lower = np.minimum(rows[keep], cols[keep])
+        directed.append(lower * num + np.maximum(rows[keep], cols[keep]))
+    keys, seen = np.unique(np.concatenate(directed), return_counts=True)
+    keys = keys[seen == 2]  # a_ij and a_ji both passed
+    rows, cols = np.divmod(keys, num)
+    overlaps = np.concatenate([np.zeros(0)] + [
+        pair_overlaps(weights, rows[lo:lo + PAIR_BUDGET],
+                      cols[lo:lo + PAIR_BUDGET])
+        for lo in range(0, len(rows), PAIR_BUDGET)
+    ])
+    exact = overlaps > min_overlap
+    return rows[exact], cols[exact], overlaps[exact]
+
+
+def jaccard_from_overlap(overlap: np.ndarray) -> np.ndarray:
+    """``d = 1 - m / (2 - m)`` clipped at 0 (step 6)."""
+    distance = 1.0 - overlap / (2.0 - overlap)
+    return np.maximum(distance, 0.0)
+
+
+def k_reciprocal_jaccard_distance(features: np.ndarray,
+                                  k1: int = 30,
+                                  k2: int = 6,
+                                  *,
+                                  knn: Optional[Tuple[np.ndarray,
+                                                      np.ndarray]] = None,
+                                  cutoff: float = 1.0,
+                                  backend: str = 'auto',
+                                  index=None) -> sp.csr_matrix:
+    """Sparse k-reciprocal Jaccard distance, exactly SpCL's values.
+
+    Args:
+        features: ``(N, d)`` L2-normalised float32 rows.
+        k1: neighbours of the reciprocal sets.
+        k2: neighbours of the query expansion.
+        knn: optional ``(similarities, indices)`` from
+            :func:`~mmssl.labels.neighbour_search.knn_search` with at least
+            ``min(k1, N)`` columns; computed when None.
+        cutoff: keep pairs with distance ``< cutoff`` (``<= 1``). 1 keeps every pair
+            with a distance below 1; DBSCAN needs only ``cutoff > eps``.
+        backend: neighbour-search backend (when ``knn`` is None).
+        index: optional approximate faiss index (when ``knn`` is None).
+
+    Returns:
+        ``(N, N)`` symmetric float64 CSR, sorted indices. Stored entries are the
+        pairs with distance ``< cutoff`` plus the whole diagonal (distance 0, stored
+        explicitly, so that scikit-learn's precomputed sparse neighbours count each
+        point as its own neighbour); a stored 0 means distance 0, an absent entry
+        means "farther than ``cutoff``".
+    """
+    features = check_features(features)
+    num = features.shape[0]
+    if k1 < 1 or k2 < 1:
+        raise ValueError(f'k1 and k2 must be >= 1, got k1={k1}, k2={k2}')
+    if not 0.0 < cutoff <= 1.0:
+        raise ValueError(f'cutoff must be in (0, 1], got {cutoff}')
+    if knn is None:
+        knn = knn_search(features, k1, backend=backend, index=index)
+    ranks = np.asarray(knn[1], dtype=np.int64)
+    if ranks.shape[0] != num or ranks.shape[1] < min(k1, num):
+        raise ValueError(f'knn indices of shape {ranks.shape} do not cover {num} '
+                         f'rows x min(k1={k1}, N) columns')
+    ranks = ranks[:, :min(k1, num)]
+
+    weights = softmax_weights(features, expanded_sets(ranks, k1))
+    weights = query_expansion(weights, ranks, k2)
+    rows, cols, overlap = min_overlaps(weights, overlap_for_distance(cutoff))
+    distance = jaccard_from_overlap(overlap)
+    keep = distance < cutoff
+    rows, cols, distance = rows[keep], cols[keep], distance[keep]
+    # m_ii = sum_k V_ik = 1, so d_ii = 0 (stored exactly, not as rounding noise)
+    diagonal = np.zeros(num)
+
+    all_rows = np.concatenate([rows, cols, np.arange(num)])
+    all_cols = np.concatenate([cols, rows, np.arange(num)])
+    all_dist = np.concatenate([distance, distance, diagonal])
+    order = np.lexsort((all_cols, all_rows))
+    indptr = np.zeros(num + 1, dtype=np.int64)
+    np.cumsum(np.bincount(all_rows, minlength=num), out=indptr[1:])
+    return sp.csr_matrix((all_dist[order], all_cols[order], indptr),
+                         shape=(num, num))

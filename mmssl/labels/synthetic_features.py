@@ -1,0 +1,130 @@
+"""Clustered synthetic re-id embeddings, for tests and benchmarks of pseudo labelling.
+
+Real memory banks (PRW: 18,048 boxes, CUHK-SYSU: 55,272) cannot be downloaded here, so
+the label generators are exercised on features that look like a re-id memory bank:
+L2-normalised float32 rows, several noisy samples per identity, identities that share
+attributes (so some of them are confusable), and a cross-scale-like nuisance: every
+sample has a resolution in ``[0, 1]``; low-resolution samples get more noise and drift
+toward one common "low-resolution" direction, which pulls different persons together
+the way small, blurry boxes do. Boxes are grouped into images that never hold two
+boxes of one identity, as in a person-search frame.
+"""
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass
+class SyntheticBank:
+    """Synthetic memory bank.
+
+    Attributes:
+        features: ``(N, dim)`` float32, L2-normalised rows.
+        image_ids: ``(N,)`` int64, the image each box belongs to.
+        person_ids: ``(N,)`` int64 ground-truth identities (never ``< 0`` here).
+    """
+
+    features: np.ndarray
+    image_ids: np.ndarray
+    person_ids: np.ndarray
+
+
+def make_clustered_bank(num_samples: int,
+                        dim: int = 256,
+                        num_identities: int = None,
+                        boxes_per_image: float = 3.2,
+                        num_attributes: int = 64,
+                        attribute_weight: float = 1.2,
+                        noise: float = 0.5,
+                        low_res_drift: float = 0.6,
+                        duplicate_fraction: float = 0.0,
+                        seed: int = 0,
+                        chunk_size: int = 65536) -> SyntheticBank:
+    """Draw a clustered synthetic memory bank.
+
+    Each identity has a centre ``normalise(g + attribute_weight * a)`` with ``g`` its
+    own Gaussian direction and ``a`` one of ``num_attributes`` shared attribute
+    directions. Sample ``x`` of identity ``p`` with resolution ``r ~ U(0, 1)`` is
+    ``normalise(c_p + noise * (1 + (1 - r)) * e / sqrt(dim) * sqrt(dim) ... )``; in
+    words: isotropic noise of norm about ``noise * (2 - r)`` plus
+    ``low_res_drift * (1 - r)`` times a common low-resolution direction.
+
+    Args:
+        num_samples: N, number of boxes.
+        dim: feature dimension.
+        num_identities: number of persons (default ``N // 4``, at least 1). Every
+            identity gets at least one sample; the rest are spread uniformly.
+        boxes_per_image: mean boxes per image (PRW 3.2, CUHK-SYSU 4.9).
+        num_attributes: number of shared attribute directions.
+        attribute_weight: weight of the shared attribute in an identity centre.
+        noise: scale of the per-sample isotropic noise.
+        low_res_drift: weight of the common low-resolution direction.
+        duplicate_fraction: fraction of samples replaced by an exact copy of another
+            sample of the same identity (exact ties, to test tie handling).
+        seed: random seed.
+        chunk_size: rows drawn at a time (bounds memory at large N).
+
+    Returns:
+        A :class:`SyntheticBank`.
+    """
+    if num_samples < 1:
+        raise ValueError(f'num_samples must be >= 1, got {num_samples}')
+    rng = np.random.default_rng(seed)
+    num_identities = max(1, num_samples // 4) if num_identities is None else int(
+        num_identities)
+    num_identities = min(num_identities, num_samples)
+
+    attributes = rng.standard_normal((num_attributes, dim)).astype(np.float32)
+    attributes /= np.linalg.norm(attributes, axis=1, keepdims=True)
+    centres = rng.standard_normal((num_identities, dim)).astype(np.float32)
+    centres /= np.linalg.norm(centres, axis=1, keepdims=True)
+    centres += attribute_weight * attributes[rng.integers(0, num_attributes,
+                                                          num_identities)]
+    centres /= np.linalg.norm(centres, axis=1, keepdims=True)
+    low_res_direction = rng.standard_normal(dim).astype(np.float32)
+    low_res_direction /= np.linalg.norm(low_res_direction)
+
+    person_ids = np.concatenate([
+        np.arange(num_identities),
+        rng.integers(0, num_identities, num_samples - num_identities)
+    ]).astype(np.int64)
+    rng.shuffle(person_ids)
+
+    features = np.empty((num_samples, dim), dtype=np.float32)
+    for start in range(0, num_samples, chunk_size):
+        stop = min(start + chunk_size, num_samples)
+        resolution = rng.random(stop - start, dtype=np.float32)[:, None]
+        block = rng.standard_normal((stop - start, dim), dtype=np.float32)
+        block *= noise * (2.0 - resolution) / np.sqrt(dim)
+        block += centres[person_ids[start:stop]]
+        block += low_res_drift * (1.0 - resolution) * low_res_direction
+        block /= np.linalg.norm(block, axis=1, keepdims=True)
+        features[start:stop] = block
+
+    if duplicate_fraction > 0:
+        order = np.argsort(person_ids, kind='stable')
+        sorted_ids = person_ids[order]
+        same_as_previous = np.flatnonzero(sorted_ids[1:] == sorted_ids[:-1]) + 1
+        num_copies = int(round(duplicate_fraction * num_samples))
+        chosen = rng.permutation(same_as_previous)[:num_copies]
+        features[order[chosen]] = features[order[chosen - 1]]
+
+    image_ids = _assign_images(person_ids, boxes_per_image, rng)
+    return SyntheticBank(features=features, image_ids=image_ids,
+                         person_ids=person_ids)
+
+
+def _assign_images(person_ids: np.ndarray, boxes_per_image: float,
+                   rng: np.random.Generator) -> np.ndarray:
+    """Deal boxes to images so that no image holds two boxes of one identity.
+
+    Boxes sorted by identity are dealt round-robin over the images, so the samples
+    of one identity land in distinct images as long as the identity has no more
+    samples than there are images; image numbers are then shuffled.
+    """
+    num_samples = len(person_ids)
+    num_images = max(1, int(round(num_samples / boxes_per_image)))
+    order = np.argsort(person_ids, kind='stable')
+    image_ids = np.empty(num_samples, dtype=np.int64)
+    image_ids[order] = np.arange(num_samples) % num_images
+    return rng.permutation(num_images)[image_ids].astype(np.int64)
