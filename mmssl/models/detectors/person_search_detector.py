@@ -45,7 +45,8 @@ class PersonSearchDetector(TwoStageDetector):
             init_cfg: As :class:`mmdet.models.TwoStageDetector`; ``roi_head`` is a
             :class:`PersonSearchRoIHead` with an ``embedding_head``.
         exemplar_branch: ``dict(scales=[(h, w), ...], with_original=True)`` or None
-            (no exemplar branch: the baseline).
+            (no exemplar branch: the baseline). ``scales=[]`` keeps the original
+            crop only (the paper's Tab. 2 "original scale").
         loss_scale: ``ScaleInvariantLoss`` config or None.
         loss_cluster: ``ClusterContrastLoss`` config (also the instance contrast
             used before pseudo labels exist) or None.
@@ -85,8 +86,9 @@ class PersonSearchDetector(TwoStageDetector):
         if exemplar_branch is not None:
             self.exemplar_scales = [tuple(s) for s in exemplar_branch['scales']]
             self.exemplar_with_original = exemplar_branch.get('with_original', True)
-            if not self.exemplar_scales:
-                raise ValueError('exemplar_branch needs at least one scale')
+            if not self.exemplar_scales and not self.exemplar_with_original:
+                raise ValueError('exemplar_branch needs a scale or the original '
+                                 'crop')
         self.loss_scale = MODELS.build(loss_scale) if loss_scale else None
         self.loss_cluster = MODELS.build(loss_cluster) if loss_cluster else None
         self.loss_dml = MODELS.build(loss_dml) if loss_dml else None
@@ -162,6 +164,9 @@ class PersonSearchDetector(TwoStageDetector):
         if not self.exemplar_with_original:
             # f^o falls back to the first scale when the original crop is off
             columns.insert(0, columns[0])
+        if not self.exemplar_scales:
+            # original scale only (Tab. 2): f^o is also the one positive scale
+            columns.append(columns[0])
         return torch.stack(columns, dim=1)
 
     def _embed_crop_batch(self, batch: Tensor, crop_boxes: Tensor) -> Tensor:

@@ -1,0 +1,3 @@
+# Tab. 1 baseline: clusters + cluster contrast, no exemplar branch (no SL), no DML.
+_base_ = '../../ssl_prw.py'
+model = dict(exemplar_branch=None, loss_scale=None, loss_dml=None)

@@ -1,0 +1,3 @@
+# Tab. 1 baseline + SL: the exemplar branch and the scale-invariant loss, no DML.
+_base_ = '../../ssl_prw.py'
+model = dict(loss_dml=None)

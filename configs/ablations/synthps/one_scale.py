@@ -1,0 +1,11 @@
+# Tab. 2 SSL w/ one scale: crops resized to one size; labels from M_I.
+_base_ = '../../ssl_synthps.py'
+model = dict(exemplar_branch=dict(scales=[(112, 48)], with_original=True))
+custom_hooks = [
+    dict(type='MemoryBankHook', batch_size=4),
+    dict(
+        type='PseudoLabelHook',
+        start_epoch=2,
+        feature_source='instance',
+        label_cfg={{_base_.pseudo_label_cfg}})
+]
