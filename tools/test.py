@@ -3,6 +3,8 @@
 Runs the config's test loop: the gallery pass (detect and embed every gallery
 image) and the query pass (embed each query's box), and prints what the test
 evaluator reports (person-search mAP/top-k and detection AP/recall).
+``--show-dir DIR [--show-num N]`` also draws the search results of N queries
+(``mmssl.visualization.SearchVisualizationHook``).
 """
 import argparse
 import os
@@ -30,10 +32,29 @@ def parse_args():
     parser.add_argument('--launcher',
                         choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher')
+    parser.add_argument(
+        '--show-dir',
+        help='write search pictures (query and top-k gallery matches, green '
+        'correct, red wrong) of a sample of queries into this folder')
+    parser.add_argument('--show-num', type=int, default=10,
+                        help='number of queries pictured with --show-dir')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args()
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     return args
+
+
+def add_search_pictures(cfg: Config, show_dir: str, show_num: int) -> None:
+    """Add the hook that draws search pictures of ``show_num`` queries."""
+    import mmssl.visualization  # noqa: F401 (registers SearchVisualizationHook)
+    imports = cfg.get('custom_imports') or dict(imports=[])
+    if 'mmssl.visualization' not in imports['imports']:  # for the dumped config
+        imports['imports'] = list(imports['imports']) + ['mmssl.visualization']
+    cfg.custom_imports = imports
+    cfg.custom_hooks = list(cfg.get('custom_hooks', None) or []) + [
+        dict(type='SearchVisualizationHook', out_dir=show_dir,
+             num_queries=show_num)
+    ]
 
 
 def main():
@@ -49,6 +70,8 @@ def main():
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
     cfg.load_from = args.checkpoint
+    if args.show_dir is not None:
+        add_search_pictures(cfg, args.show_dir, args.show_num)
 
     if 'runner_type' not in cfg:
         runner = Runner.from_cfg(cfg)
