@@ -8,6 +8,7 @@ writes the message of the ``FloatingPointError`` it got to ``rank<r>.txt``.
 import datetime
 import importlib.util
 import os
+import sys
 import types
 
 import torch
@@ -15,8 +16,12 @@ import torch.distributed as torch_dist
 
 
 def load_hook_module():
-    """Load ``invalid_loss_hook.py`` by its path, without ``mmssl/__init__.py``
-    (which imports every component: seconds per process on 2 cores)."""
+    """The hook's module: inherited from a forked parent, or loaded by its path
+    without ``mmssl/__init__.py`` (which imports every component: seconds per
+    process on 2 cores)."""
+    name = 'mmssl.engine.hooks.invalid_loss_hook'
+    if name in sys.modules:
+        return sys.modules[name]
     package_dir = importlib.util.find_spec('mmssl').submodule_search_locations[0]
     path = os.path.join(package_dir, 'engine', 'hooks', 'invalid_loss_hook.py')
     spec = importlib.util.spec_from_file_location('_invalid_loss_hook', path)

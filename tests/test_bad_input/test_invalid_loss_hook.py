@@ -229,10 +229,12 @@ def free_port():
 
 def test_all_ranks_stop_together(tmp_path, monkeypatch):
     """Only rank 1's loss is NaN: both ranks raise (neither waits forever)."""
-    monkeypatch.syspath_prepend(WORKER_DIR)  # spawned children inherit it
+    monkeypatch.syspath_prepend(WORKER_DIR)
     import _mmssl_invalid_loss_dist_worker as worker
+    # forked: the children reuse this process's imports (spawn: ~7 s each);
+    # they set one torch thread, as DataLoader workers do
     context = mp.start_processes(worker.run, args=(free_port(), str(tmp_path)),
-                                 nprocs=2, join=False, start_method='spawn')
+                                 nprocs=2, join=False, start_method='fork')
     deadline = time.monotonic() + 120
     while not context.join(timeout=1):
         if time.monotonic() > deadline:
