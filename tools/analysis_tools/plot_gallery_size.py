@@ -1,0 +1,71 @@
+"""Search mAP against gallery size from CUHK-SYSU evaluations (the paper's Fig. 6).
+
+    python tools/analysis_tools/plot_gallery_size.py RESULTS.json [RESULTS.json ...] \
+        --out fig6.png [--labels NAME ...] [--metric mAP] [--default-size 100]
+
+``RESULTS.json`` is what MMEngine writes per evaluation: the JSON object of a test
+run (``<work_dir>/<timestamp>/<timestamp>.json``) or the JSON-lines scalars of
+validation (``vis_data/scalars.json``; the last evaluation line is used). It needs
+the ``search/gallery_<N>/mAP`` keys of a CUHK-SYSU dataset loaded with several
+``gallery_sizes``; the un-suffixed default protocol counts as ``--default-size``.
+"""
+import argparse
+import os.path as osp
+import sys
+from typing import Optional, Sequence
+
+# run from a checkout: use its mmssl rather than an installed copy
+sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+
+
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    """Parse the command line."""
+    parser = argparse.ArgumentParser(
+        description='Plot search mAP (or top-k) against CUHK-SYSU gallery size')
+    parser.add_argument('results', nargs='+', help='MMEngine metric JSON files')
+    parser.add_argument('--labels', nargs='+', help='a name per file')
+    parser.add_argument('--metric', default='mAP', help='mAP, top1, ...')
+    parser.add_argument('--prefix', default='search', help='metric key prefix')
+    parser.add_argument('--default-size', type=int, default=100,
+                        help='gallery size of the un-suffixed default protocol')
+    parser.add_argument('--dashed', nargs='*', default=[],
+                        help='labels drawn dashed (e.g. weakly supervised runs)')
+    parser.add_argument('--out', default='gallery_size.png', help='output PNG')
+    parser.add_argument('--title', default='CUHK-SYSU: search vs gallery size')
+    args = parser.parse_args(argv)
+    if args.labels is not None and len(args.labels) != len(args.results):
+        parser.error(f'{len(args.labels)} --labels for {len(args.results)} files')
+    return args
+
+
+def main(argv: Optional[Sequence[str]] = None) -> str:
+    """Read the metric files, print the curves, draw; return the PNG path."""
+    args = parse_args(argv)
+    from mmssl.visualization import (gallery_size_curve, plot_gallery_size,
+                                     read_metric_records, save_figure)
+    names = args.labels or [osp.splitext(osp.basename(p))[0] for p in args.results]
+    curves = {}
+    for name, path in zip(names, args.results):
+        curve = {}
+        for record in reversed(read_metric_records(path)):  # the last evaluation
+            curve = gallery_size_curve(record, args.metric, args.prefix,
+                                       args.default_size)
+            if curve:
+                break
+        if not curve:
+            raise ValueError(f'{path}: no {args.prefix}/gallery_<N>/{args.metric} '
+                             'figures (evaluate CUHK-SYSU with several '
+                             'gallery_sizes)')
+        curves[name] = curve
+        print(f'{name}: ' + '  '.join(f'{size}: {value:.4f}'
+                                      for size, value in curve.items()))
+    styles = ['--' if name in args.dashed else '-' for name in curves]
+    figure = plot_gallery_size(curves, metric=args.metric, title=args.title,
+                               styles=styles)
+    save_figure(figure, args.out)
+    print(f'gallery-size picture written to {args.out}')
+    return args.out
+
+
+if __name__ == '__main__':
+    main()
