@@ -9,6 +9,8 @@ default_hooks = dict(
     checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=3),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='DetVisualizationHook'),
+    # stop before the optimiser step at a non-finite loss (docs/bad_input.md)
+    invalid_loss=dict(type='InvalidLossHook'),
     # random states in checkpoints: an exact mid-epoch resume (docs/distributed.md)
     random_state=dict(type='RandomStateHook'))
 

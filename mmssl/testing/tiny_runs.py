@@ -84,6 +84,8 @@ def tiny_ssl_config(data_root: str,
     cfg.default_hooks.visualization = dict(type='DetVisualizationHook')
     for hook in cfg.get('custom_hooks', []):
         if hook['type'] == 'PseudoLabelHook':
+            # labels from the second epoch on, small neighbourhoods for 30 boxes
+            hook['start_epoch'] = 1
             hook['label_cfg'] = dict(hook.get('label_cfg', {}), k1=5, k2=2,
                                      min_samples=2)
     if seed is not None:

@@ -275,7 +275,7 @@ class PersonSearchDetector(TwoStageDetector):
         Returns:
             The data samples with ``pred_instances`` (``bboxes``, ``scores``,
             ``labels``, ``embeddings``), boxes in original image coordinates when
-            ``rescale``.
+            ``rescale``. Without a re-id head, query records get no instances.
         """
         x = self.extract_feat(batch_inputs)
         is_query = [bool(ds.metainfo.get('is_query', False))
@@ -291,9 +291,17 @@ class PersonSearchDetector(TwoStageDetector):
             for i, det in zip(gallery, dets):
                 results[i] = det
         queries = [i for i, q in enumerate(is_query) if q]
+        if queries and not self.roi_head.with_reid:
+            # a detector without re-id (detection-only configs): nothing to embed;
+            # the metric then reports detection figures only
+            for i in queries:
+                empty = InstanceData()
+                empty.bboxes = x[0].new_zeros((0, 4))
+                empty.scores = x[0].new_zeros((0, ))
+                empty.labels = x[0].new_zeros((0, ), dtype=torch.long)
+                results[i] = empty
+            queries = []
         if queries:
-            if not self.roi_head.with_reid:
-                raise RuntimeError('query records need a re-id head')
             sub_x = tuple(level[queries] for level in x)
             boxes = [get_box_tensor(batch_data_samples[i].gt_instances.bboxes)
                      for i in queries]

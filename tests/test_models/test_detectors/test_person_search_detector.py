@@ -156,3 +156,16 @@ def test_empty_memory_is_a_clear_error():
     model = MODELS.build(tiny_ssl_config('unused', 'unused').model).train()
     with pytest.raises(RuntimeError, match='MemoryBankHook'):
         run_loss(model, make_batch())
+
+
+def test_detection_only_model_leaves_queries_empty():
+    init_default_scope('mmdet')
+    cfg = tiny_ssl_config('unused', 'unused', config='faster_rcnn_c4_synthps.py')
+    model = MODELS.build(cfg.model).eval()
+    batch = make_batch(is_query=True)
+    batch['data_samples'][1].set_metainfo(dict(is_query=False))
+    data = model.data_preprocessor(batch, False)
+    with torch.no_grad():
+        results = model(**data, mode='predict')
+    assert len(results[0].pred_instances) == 0
+    assert 'embeddings' not in results[1].pred_instances
