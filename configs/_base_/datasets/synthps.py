@@ -50,5 +50,6 @@ val_dataloader = dict(
         backend_args=backend_args))
 test_dataloader = val_dataloader
 
-val_evaluator = dict(type='PersonSearchMetric')
+# cross_scale: also mAP/top-1 over queries matched across the paper's Fig. 7 scale classes
+val_evaluator = dict(type='PersonSearchMetric', cross_scale=True)
 test_evaluator = val_evaluator
