@@ -17,7 +17,8 @@ from mmengine.runner import Runner
 
 # run from a checkout: use its mmssl rather than an installed copy
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-from mmssl.utils import prepare_distributed_launch  # noqa: E402
+from mmssl.utils import (prepare_distributed_launch,  # noqa: E402
+                         trust_checkpoints_on_resume)
 
 
 def parse_args():
@@ -70,6 +71,7 @@ def main():
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
     cfg.load_from = args.checkpoint
+    trust_checkpoints_on_resume()  # MMEngine checkpoints hold more than weights
     if args.show_dir is not None:
         add_search_pictures(cfg, args.show_dir, args.show_num)
 

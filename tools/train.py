@@ -68,7 +68,7 @@ def main():
     elif args.resume is not None:
         cfg.resume = True
         cfg.load_from = args.resume
-    if cfg.get('resume', False):
+    if cfg.get('resume', False) or cfg.get('load_from'):
         trust_checkpoints_on_resume()
 
     if 'runner_type' not in cfg:

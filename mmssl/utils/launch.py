@@ -44,11 +44,15 @@ def prepare_distributed_launch(cfg: Config, launcher: str) -> None:
     wrapper = dict(cfg.get('model_wrapper_cfg') or
                    dict(type='MMDistributedDataParallel'))
     wrapper['device_ids'] = None
+    # as MMEngine does on GPUs: the memory banks are kept equal by gathering,
+    # so DDP need not copy every buffer from rank 0 before each forward
+    wrapper.setdefault('broadcast_buffers', False)
     cfg.model_wrapper_cfg = wrapper
 
 
 def trust_checkpoints_on_resume() -> None:
-    """Let ``torch.load`` read MMEngine's full training checkpoints (torch >= 2.6).
+    """Let ``torch.load`` read MMEngine's full training checkpoints (torch >= 2.6),
+    for ``--resume`` and for ``load_from`` (``tools/test.py``).
 
     Sets ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1`` unless the user set it; only call
     this for checkpoints written by your own runs.

@@ -1,6 +1,14 @@
-# Tab. 2 SSL w/ one scale: crops resized to one size; labels from M_I.
+# Tab. 2 SSL w/ one scale: crops resized to one size, background kept (no masks); labels from M_I.
 _base_ = '../../ssl_synthps.py'
 model = dict(exemplar_branch=dict(scales=[(112, 48)], with_original=True))
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadPersonSearchAnnotations', with_bbox=True),
+    dict(type='Resize', scale={{_base_.image_scale}}, keep_ratio=True),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PackPersonSearchInputs')
+]
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 custom_hooks = [
     dict(type='MemoryBankHook', batch_size=4),
     dict(
