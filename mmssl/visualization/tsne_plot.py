@@ -10,11 +10,13 @@ from mmssl.evaluation.functional import SCALE_AREA_BOUNDS, box_scale_class
 
 SCALE_MARKERS = ('o', 'x', 's')
 """Marker of the small, medium and large classes (circle, cross, square)."""
+EXACT_TSNE_MAX_POINTS = 300
+"""Up to this many points t-SNE runs with exact gradients (else Barnes-Hut)."""
 
 
 def tsne_project(features: np.ndarray, perplexity: float = 30.0,
                  seed: int = 0) -> np.ndarray:
-    """2-d t-SNE (scikit-learn, PCA init) of L2-normalised features.
+    """2-d t-SNE (scikit-learn, PCA init) of the features.
 
     Args:
         features: ``(n, d)`` features, ``n >= 2``.
@@ -30,7 +32,9 @@ def tsne_project(features: np.ndarray, perplexity: float = 30.0,
         raise ValueError(f'tsne_project: need at least 2 features (n, d), got '
                          f'shape {features.shape}')
     perplexity = float(min(perplexity, len(features) - 1))
-    tsne = TSNE(n_components=2, perplexity=perplexity, init='pca',
+    # exact gradients for small sets: Barnes-Hut's threaded loop costs more there
+    method = 'exact' if len(features) <= EXACT_TSNE_MAX_POINTS else 'barnes_hut'
+    tsne = TSNE(n_components=2, perplexity=perplexity, init='pca', method=method,
                 random_state=seed)
     return tsne.fit_transform(features).astype(np.float32)
 

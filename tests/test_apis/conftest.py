@@ -19,6 +19,13 @@ def load_tiny_searcher_module():
     return sys.modules[name]
 
 
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """Each test with one torch thread (see ``single_torch_thread``)."""
+    with load_tiny_searcher_module().single_torch_thread():
+        yield
+
+
 @pytest.fixture(scope='session')
 def tiny_searcher(tmp_path_factory) -> dict:
     """Paths of the tiny run: ``config``, ``checkpoint``, ``data_root``."""

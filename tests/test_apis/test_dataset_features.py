@@ -18,7 +18,8 @@ def test_embeds_the_boxes_of_the_most_frequent_identities(searcher, tiny_searche
     expected_ids = sorted(counts, key=lambda pid: (-counts[pid], pid))[:2]
     assert sorted(set(result['person_ids'].tolist())) == sorted(expected_ids)
     n = sum(counts[pid] for pid in expected_ids)
-    assert result['features'].shape == (n, 256) and result['bboxes'].shape == (n, 4)
+    dim = searcher.roi_head.embedding_head.embed_dim
+    assert result['features'].shape == (n, dim) and result['bboxes'].shape == (n, 4)
     # row 0 is the embedding of its box in its image
     record = train.get_data_info(int(result['image_index'][0]))
     np.testing.assert_allclose(

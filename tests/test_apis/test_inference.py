@@ -15,6 +15,10 @@ from mmssl.apis import (detect_and_embed, embed_boxes, embed_query, inference_pi
                         init_searcher)
 
 
+def embed_dim(model):
+    return model.roi_head.embedding_head.embed_dim
+
+
 def reference_prediction(model, record):
     """The model on a dataset record through the config's full test pipeline."""
     pipeline = Compose(copy.deepcopy(model.cfg.test_dataloader.dataset.pipeline))
@@ -73,7 +77,7 @@ def test_embed_query_equals_the_test_pipeline_query(searcher, tiny_test_set):
         box = record['instances'][0]['bbox']
         feat = embed_query(searcher, record['img_path'], box)
         expected = reference_prediction(searcher, record).pred_instances.embeddings[0]
-        assert feat.shape == (256, ) and feat.dtype == np.float32
+        assert feat.shape == (embed_dim(searcher), ) and feat.dtype == np.float32
         np.testing.assert_allclose(np.linalg.norm(feat), 1.0, atol=1e-5)
         np.testing.assert_allclose(feat, expected.numpy(), atol=1e-5)
         # an image array (BGR) gives the same feature as its path
@@ -86,7 +90,7 @@ def test_embed_boxes_matches_single_queries(searcher, tiny_test_set):
     boxes = np.array([inst['bbox'] for inst in record['instances']])
     assert len(boxes) >= 2
     feats = embed_boxes(searcher, record['img_path'], boxes)
-    assert feats.shape == (len(boxes), 256)
+    assert feats.shape == (len(boxes), embed_dim(searcher))
     for box, feat in zip(boxes, feats):
         np.testing.assert_allclose(embed_query(searcher, record['img_path'], box),
                                    feat, atol=1e-5)
@@ -95,7 +99,7 @@ def test_embed_boxes_matches_single_queries(searcher, tiny_test_set):
 
 
 @pytest.mark.parametrize('box, match', [
-    ([30, 10, 20, 50], 'is empty inside the 192x128 image'),
+    ([30, 10, 20, 50], 'is empty inside the 128x96 image'),
     ([500, 10, 600, 50], 'is empty inside'),
     ([1, 2, 3], 'must be 4 numbers'),
     ([1, 2, float('nan'), 4], '4 finite numbers'),
@@ -120,11 +124,12 @@ def test_detect_and_embed_equals_the_test_pipeline_gallery(searcher, tiny_test_s
     expected = reference_prediction(searcher, record).pred_instances
     assert set(dets) == {'bboxes', 'scores', 'embeddings'}
     n = len(dets['scores'])
-    assert n > 0 and dets['bboxes'].shape == (n, 4) and dets['embeddings'].shape == (n, 256)
+    assert n > 0 and dets['bboxes'].shape == (n, 4) and dets['embeddings'].shape == (
+        n, embed_dim(searcher))
     np.testing.assert_allclose(dets['bboxes'], expected.bboxes.numpy(), atol=1e-3)
     np.testing.assert_allclose(dets['scores'], expected.scores.numpy(), atol=1e-5)
     np.testing.assert_allclose(dets['embeddings'], expected.embeddings.numpy(), atol=1e-5)
     np.testing.assert_allclose(np.linalg.norm(dets['embeddings'], axis=1), 1.0, atol=1e-5)
-    # boxes in original pixels: inside the 192 x 128 frame
-    assert dets['bboxes'][:, [0, 2]].max() <= 192 + 1e-3
-    assert dets['bboxes'][:, [1, 3]].max() <= 128 + 1e-3
+    # boxes in original pixels: inside the frame
+    assert dets['bboxes'][:, [0, 2]].max() <= record['width'] + 1e-3
+    assert dets['bboxes'][:, [1, 3]].max() <= record['height'] + 1e-3

@@ -101,7 +101,14 @@ def test_mixed_model_trains_with_reid_losses_and_memory(tmp_path):
     runner = Runner.from_cfg(cfg)
     recorder = LossRecorder()
     runner.register_hook(recorder)
-    runner.train()
+    # one torch thread: on a loaded 2-core machine two OpenMP threads made this
+    # tiny model's iterations several times slower (measured here)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        runner.train()
+    finally:
+        torch.set_num_threads(threads)
 
     model = runner.model
     assert type(model.roi_head.bbox_head[0]).__name__ == 'Shared2FCBBoxHead'

@@ -20,6 +20,15 @@ def load_by_path(name, path):
     return sys.modules[name]
 
 
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """Each test with one torch thread (see ``single_torch_thread``)."""
+    helper = load_by_path('mmssl_tests_tiny_searcher',
+                          ROOT / 'tests' / 'test_apis' / 'tiny_searcher.py')
+    with helper.single_torch_thread():
+        yield
+
+
 @pytest.fixture(scope='session')
 def tiny_searcher(tmp_path_factory) -> dict:
     """The tiny run of tests/test_apis/tiny_searcher.py (trained once per session)."""

@@ -99,8 +99,14 @@ def test_tools_test_show_dir(tiny_searcher, tmp_path, monkeypatch):
         '--show-num', '3', '--cfg-options', 'test_evaluator.score_thr=0.0',
         'experiment_name=show_dir_test'])
     tool.main()
+    from mmssl.datasets import SynthPSDataset
+    test_set = SynthPSDataset(data_root=tiny_searcher['data_root'], split='test',
+                              test_mode=True, pipeline=[])
+    num_queries = len(test_set.metainfo['search_protocol']['queries'])
+    assert num_queries > 3
     pictures = sorted(os.listdir(show_dir))
-    assert pictures == ['query_00000.png', 'query_00003.png', 'query_00006.png']
+    assert pictures == [f'query_{q:05d}.png'
+                        for q in sample_query_indices(num_queries, 3)]
     for name in pictures:
         data = (show_dir / name).read_bytes()
         assert data[:8] == b'\x89PNG\r\n\x1a\n' and len(data) > 20000
