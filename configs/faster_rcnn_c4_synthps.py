@@ -18,3 +18,5 @@ train_pipeline = [
     dict(type='PackPersonSearchInputs')
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+# one intra-op thread: robust on 2 shared cores (TorchThreadsHook docstring)
+default_hooks = dict(torch_threads=dict(type='TorchThreadsHook', num_threads=1))

@@ -17,3 +17,5 @@ custom_hooks = [
         feature_source='combined',
         label_cfg=pseudo_label_cfg)
 ]
+# one intra-op thread: robust on 2 shared cores (TorchThreadsHook docstring)
+default_hooks = dict(torch_threads=dict(type='TorchThreadsHook', num_threads=1))

@@ -1,5 +1,5 @@
 # CPU schedule for SynthPS: SGD from random init, linear warm-up, one step decay.
-max_epochs = 8
+max_epochs = 6
 train_cfg = dict(type='ResumableEpochBasedTrainLoop', max_epochs=max_epochs, val_interval=max_epochs)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
@@ -11,7 +11,7 @@ param_scheduler = [
         begin=0,
         end=max_epochs,
         by_epoch=True,
-        milestones=[6],
+        milestones=[5],
         gamma=0.1)
 ]
 

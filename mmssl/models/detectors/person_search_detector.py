@@ -11,7 +11,7 @@ from mmdet.structures.bbox import bbox2roi, get_box_tensor, scale_boxes
 from mmengine.structures import InstanceData
 from torch import Tensor
 
-from ..layers import make_exemplar_crops, pad_crops
+from ..layers import bucket_crops, make_exemplar_crops
 from ..losses import cluster_centroids
 
 
@@ -153,8 +153,14 @@ class PersonSearchDetector(TwoStageDetector):
                 scaled[k].append(crops)
         columns = []
         if self.exemplar_with_original:
-            batch, crop_boxes = pad_crops(originals, background, size_divisor=32)
-            columns.append(self._embed_crop_batch(batch, crop_boxes))
+            original_feats = None
+            for batch, crop_boxes, positions in bucket_crops(originals, background):
+                feats = self._embed_crop_batch(batch, crop_boxes)
+                if original_feats is None:
+                    original_feats = feats.new_zeros((len(originals),
+                                                      feats.shape[1]))
+                original_feats = original_feats.index_copy(0, positions, feats)
+            columns.append(original_feats)
         for crops in scaled:
             batch = torch.cat(crops)
             height, width = batch.shape[-2:]

@@ -88,3 +88,30 @@ def pad_crops(crops: Sequence[Tensor], background: Tensor,
         boxes[i, 2] = c.shape[2]
         boxes[i, 3] = c.shape[1]
     return batch, boxes
+
+
+def bucket_crops(crops: Sequence[Tensor], background: Tensor,
+                 size_divisor: int = 32) -> List[Tuple[Tensor, Tensor, Tensor]]:
+    """Group crops of similar size into padded batches.
+
+    Padding every original-scale crop to the largest one of the batch makes a small
+    person cost as much as the largest; here each crop is padded only up to the next
+    multiple of ``size_divisor`` and crops of equal padded size share a batch.
+
+    Returns:
+        A list of ``(batch, boxes, positions)``: a padded batch (see
+        :func:`pad_crops`), the ``0, 0, w, h`` box of each crop in it, and the
+        crops' positions in ``crops``.
+    """
+    groups = {}
+    for i, crop in enumerate(crops):
+        key = (-(-crop.shape[1] // size_divisor), -(-crop.shape[2] // size_divisor))
+        groups.setdefault(key, []).append(i)
+    buckets = []
+    for positions in groups.values():
+        batch, boxes = pad_crops([crops[i] for i in positions], background,
+                                 size_divisor)
+        buckets.append((batch, boxes,
+                        torch.as_tensor(positions, device=batch.device)))
+    return buckets
+

@@ -60,3 +60,18 @@ def test_res_stage_head_shapes_and_names():
     assert not bottleneck[0].bn1.training
     with pytest.raises(ValueError):
         ResStageHead(in_channels=8, planes=8, block='dense')
+
+
+def test_bucket_crops_groups_by_padded_size_and_keeps_positions():
+    from mmssl.models.layers import bucket_crops
+    crops = [torch.full((3, 20, 10), 1.0), torch.full((3, 70, 30), 2.0),
+             torch.full((3, 30, 5), 3.0), torch.full((3, 65, 40), 4.0)]
+    buckets = bucket_crops(crops, torch.zeros(3), size_divisor=32)
+    seen = {}
+    for batch, boxes, positions in buckets:
+        for row, pos in enumerate(positions.tolist()):
+            h, w = crops[pos].shape[1:]
+            assert boxes[row].tolist() == [0, 0, w, h]
+            assert torch.equal(batch[row, :, :h, :w], crops[pos])
+            seen[pos] = tuple(batch.shape[2:])
+    assert seen == {0: (32, 32), 1: (96, 32), 2: (32, 32), 3: (96, 64)}
