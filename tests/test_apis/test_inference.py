@@ -71,7 +71,9 @@ def test_inference_pipeline_drops_annotation_loaders(searcher):
     assert names[0] == 'LoadImageFromNDArray'
 
 
-def test_embed_query_equals_the_test_pipeline_query(searcher, tiny_test_set):
+@pytest.mark.parametrize('model_name', ['searcher', 'upscaled_searcher'])
+def test_embed_query_equals_the_test_pipeline_query(model_name, tiny_test_set, request):
+    searcher = request.getfixturevalue(model_name)
     for q in (0, 3):
         record = query_record(tiny_test_set, q)
         box = record['instances'][0]['bbox']
@@ -83,6 +85,15 @@ def test_embed_query_equals_the_test_pipeline_query(searcher, tiny_test_set):
         # an image array (BGR) gives the same feature as its path
         from_array = embed_query(searcher, mmcv.imread(record['img_path']), box)
         np.testing.assert_allclose(from_array, feat, atol=1e-5)
+
+
+def test_upscaled_pipeline_really_rescales(upscaled_searcher, tiny_test_set):
+    record = tiny_test_set.get_data_info(0)
+    packed = inference_pipeline(upscaled_searcher, False)(
+        dict(img_path=record['img_path'], img_id=record['img_id'], cam_id=-1,
+             is_query=False, query_index=-1, instances=[]))
+    np.testing.assert_allclose(packed['data_samples'].metainfo['scale_factor'],
+                               (1.5, 1.5))
 
 
 def test_embed_boxes_matches_single_queries(searcher, tiny_test_set):
@@ -118,7 +129,10 @@ def test_bad_images(searcher, tmp_path):
         detect_and_embed(searcher, 42)
 
 
-def test_detect_and_embed_equals_the_test_pipeline_gallery(searcher, tiny_test_set):
+@pytest.mark.parametrize('model_name', ['searcher', 'upscaled_searcher'])
+def test_detect_and_embed_equals_the_test_pipeline_gallery(model_name, tiny_test_set,
+                                                           request):
+    searcher = request.getfixturevalue(model_name)
     record = tiny_test_set.get_data_info(1)
     dets = detect_and_embed(searcher, record['img_path'])
     expected = reference_prediction(searcher, record).pred_instances

@@ -90,15 +90,18 @@ def load_test_tool():
 
 def test_tools_test_show_dir(tiny_searcher, tmp_path, monkeypatch):
     tool = load_test_tool()
-    # MMEngine checkpoints need a full unpickler on torch >= 2.6 (DESIGN.md section 7)
-    monkeypatch.setenv('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', '1')
     show_dir = tmp_path / 'pictures'
     monkeypatch.setattr('sys.argv', [
         'test.py', tiny_searcher['config'], tiny_searcher['checkpoint'],
         '--work-dir', str(tmp_path / 'work'), '--show-dir', str(show_dir),
         '--show-num', '3', '--cfg-options', 'test_evaluator.score_thr=0.0',
         'experiment_name=show_dir_test'])
-    tool.main()
+    before = os.environ.get('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD')
+    try:
+        tool.main()
+    finally:  # tools/test.py trusts checkpoints process-wide; undo that here
+        if before is None:
+            os.environ.pop('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', None)
     from mmssl.datasets import SynthPSDataset
     test_set = SynthPSDataset(data_root=tiny_searcher['data_root'], split='test',
                               test_mode=True, pipeline=[])
