@@ -7,5 +7,9 @@ and ``custom_imports=dict(imports=['mmssl'])`` can use them by bare type name.
 """
 from .version import __version__  # noqa: F401
 from . import datasets, engine, evaluation, models  # noqa: F401,E402
+from . import apis, visualization  # noqa: F401,E402
 
-__all__ = ['__version__', 'datasets', 'engine', 'evaluation', 'models']
+__all__ = [
+    '__version__', 'apis', 'datasets', 'engine', 'evaluation', 'models',
+    'visualization'
+]
