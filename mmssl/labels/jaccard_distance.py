@@ -225,15 +225,18 @@ def min_overlaps(weights: sp.csr_matrix,
         ``(rows, cols, overlaps)`` of the kept pairs, ``rows < cols``, sorted.
     """
     num = weights.shape[0]
-    pattern = weights.copy()
+    # The bound is computed in float32 (faster, and it only needs to be an upper
+    # bound up to a margin); the kept pairs are then evaluated in float64.
+    weights32 = weights.astype(np.float32)
+    pattern = weights32.copy()
     pattern.data = np.ones_like(pattern.data)
     pattern_t = pattern.T.tocsr()
-    work = pattern @ np.diff(pattern_t.indptr).astype(np.float64)
-    # a_ij sums in another order than m_ij: leave room for rounding.
-    bound = min_overlap * (1.0 - 1e-9) - 1e-12
+    work = pattern @ np.diff(pattern_t.indptr).astype(np.float32)
+    bound = min_overlap * (1.0 - 1e-4) - 1e-6
     directed = []
-    for start, stop in _row_chunks(np.asarray(work), PRODUCT_BUDGET):
-        mass = (weights[start:stop] @ pattern_t).tocoo()
+    for start, stop in _row_chunks(np.asarray(work, dtype=np.float64),
+                                   PRODUCT_BUDGET):
+        mass = (weights32[start:stop] @ pattern_t).tocoo()
         rows = start + mass.row.astype(np.int64)
         cols = mass.col.astype(np.int64)
         keep = (mass.data > bound) & (rows != cols)

@@ -181,7 +181,8 @@ class _Proposer:
 
     # ------------------------------------------------------------------ kNN
     def knn(self, queries: np.ndarray, k: int) -> Tuple[np.ndarray, np.ndarray]:
-        """Backend top-``k`` of each query: (similarities, indices), ``-1`` pads."""
+        """Backend top-``k`` of each query, in no particular order: (similarities,
+        indices); an approximate index may pad with index ``-1``."""
         k = min(k, self.database.shape[0])
         if self.index is not None:
             return self._faiss_knn(queries, k)
@@ -190,19 +191,8 @@ class _Proposer:
         ids = np.empty((len(queries), k), dtype=np.int64)
         for start in range(0, len(queries), rows_per_block):
             stop = min(start + rows_per_block, len(queries))
-            if self.backend == 'torch':
-                torch = import_torch()
-                block = torch.from_numpy(queries[start:stop]) @ torch.from_numpy(
-                    self.database).T
-                top = torch.topk(block, k, dim=1)
-                sims[start:stop] = top.values.numpy()
-                ids[start:stop] = top.indices.numpy()
-            else:
-                block = queries[start:stop] @ self.database.T
-                cut = block.shape[1] - k
-                top = np.argpartition(block, cut, axis=1)[:, cut:]
-                sims[start:stop] = np.take_along_axis(block, top, axis=1)
-                ids[start:stop] = top
+            block = self._matmul(queries[start:stop], self.database)
+            sims[start:stop], ids[start:stop] = self._top_k_rows(block, k)
         return sims, ids
 
     def _faiss_knn(self, queries: np.ndarray,
@@ -276,9 +266,9 @@ class _Proposer:
                 sims = tile.ravel()[flat]
                 by_row = above_row.ravel()[flat]
                 by_col = above_col.ravel()[flat]
-                _merge_top_k(best_sims, best_ids, rows[by_row] + i_lo,
+                _merge_top_k(best_sims, best_ids, i_lo, i_hi, rows[by_row] + i_lo,
                              cols[by_row] + j_lo, sims[by_row])
-                _merge_top_k(best_sims, best_ids, cols[by_col] + j_lo,
+                _merge_top_k(best_sims, best_ids, j_lo, j_hi, cols[by_col] + j_lo,
                              rows[by_col] + i_lo, sims[by_col])
         order = np.argsort(-best_sims, axis=1, kind='stable')
         return (np.take_along_axis(best_sims, order, axis=1),
@@ -314,7 +304,7 @@ class _Proposer:
         found = [np.zeros(0, dtype=np.int64)] * len(queries)
         while pending.size:
             sims, ids = self.knn(queries[pending], k)
-            complete = (sims[:, -1] < radius) | (k >= num)
+            complete = (sims.min(axis=1) < radius) | (k >= num)
             for row, row_sims, row_ids in zip(pending[complete], sims[complete],
                                               ids[complete]):
                 found[row] = row_ids[(row_sims >= radius) & (row_ids >= 0)]
@@ -325,29 +315,32 @@ class _Proposer:
         return lims, np.concatenate(found).astype(np.int64)
 
 
-def _merge_top_k(best_sims: np.ndarray, best_ids: np.ndarray, rows: np.ndarray,
-                 ids: np.ndarray, sims: np.ndarray) -> None:
+def _merge_top_k(best_sims: np.ndarray, best_ids: np.ndarray, lo: int, hi: int,
+                 rows: np.ndarray, ids: np.ndarray, sims: np.ndarray) -> None:
     """Merge entries ``(rows, ids, sims)`` into the running top-k lists, in place.
 
-    One sort of the affected rows' lists plus the new entries by (row, descending
-    similarity), then the first ``k`` of each row are written back.
+    ``rows`` lie in ``[lo, hi)``. One sort of the affected rows' lists plus the new
+    entries by (row, descending similarity), then the first ``k`` of each row are
+    written back (the order among exactly equal similarities does not matter: the
+    result is re-scored canonically).
     """
     if rows.size == 0:
         return
     k = best_sims.shape[1]
-    affected = np.unique(rows)
+    new_per_row = np.bincount(rows - lo, minlength=hi - lo)
+    affected = lo + np.flatnonzero(new_per_row)
     all_rows = np.concatenate([np.repeat(affected, k), rows])
     all_sims = np.concatenate([best_sims[affected].ravel(), sims])
     all_ids = np.concatenate([best_ids[affected].ravel(), ids])
     # Row-major key, similarity descending inside a row; -inf (empty places) as -3.
     key = all_rows + (1.0 - np.maximum(all_sims.astype(np.float64), -3.0)) / 8.0
-    order = np.argsort(key, kind='stable')
-    sorted_rows = all_rows[order]
-    group_start = np.searchsorted(sorted_rows, sorted_rows, side='left')
-    rank = np.arange(len(order)) - group_start
+    order = np.argsort(key)
+    sizes = k + new_per_row[affected - lo]
+    rank = np.arange(len(order)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
     keep = rank < k
-    best_sims[sorted_rows[keep], rank[keep]] = all_sims[order[keep]]
-    best_ids[sorted_rows[keep], rank[keep]] = all_ids[order[keep]]
+    kept_rows = all_rows[order[keep]]
+    best_sims[kept_rows, rank[keep]] = all_sims[order[keep]]
+    best_ids[kept_rows, rank[keep]] = all_ids[order[keep]]
 
 
 def _canonical_top_k(queries: np.ndarray, features: np.ndarray,
@@ -360,8 +353,13 @@ def _canonical_top_k(queries: np.ndarray, features: np.ndarray,
     """
     valid = candidates >= 0
     safe = np.where(valid, candidates, 0)
-    sims = pair_similarities(queries, features,
-                             np.broadcast_to(rows[:, None], safe.shape), safe)
+    sims = np.empty(safe.shape, dtype=np.float32)
+    step = max(1, (1 << 22) // max(1, safe.shape[1] * features.shape[1]))
+    for start in range(0, len(rows), step):
+        # same float64 accumulation as pair_similarities, one query per block row
+        sims[start:start + step] = np.einsum(
+            'bd,bmd->bm', queries[rows[start:start + step]],
+            features[safe[start:start + step]], dtype=np.float64)
     sims[~valid] = -np.inf
     safe = np.where(valid, safe, np.iinfo(np.int64).max)
     by_index = np.argsort(safe, axis=1, kind='stable')
@@ -415,6 +413,7 @@ def knn_search(features: np.ndarray,
     num = features.shape[0]
     k = min(int(k), num)
     fetch = min(k + max(8, k // 4), num)
+    approximate = index is not None
     if same:
         proposed_sims, proposed = proposer.knn_self(fetch)
     else:
@@ -424,13 +423,13 @@ def knn_search(features: np.ndarray,
     out_ids = np.empty((len(queries), k), dtype=np.int64)
     while rows.size:
         sims, ids = _canonical_top_k(queries, features, rows, proposed, k)
-        if index is not None or fetch >= num:
+        if approximate or fetch >= num:
             settled = np.ones(len(rows), dtype=bool)
         else:
-            # An unretrieved point has backend similarity <= the last one retrieved,
-            # so it cannot reach the k-th place if the canonical k-th similarity is
-            # clearly above that.
-            settled = sims[:, -1] > proposed_sims[:, -1] + SEARCH_SLACK
+            # An unretrieved point has backend similarity <= the lowest one
+            # retrieved, so it cannot reach the k-th place if the canonical k-th
+            # similarity is clearly above that.
+            settled = sims[:, -1] > proposed_sims.min(axis=1) + SEARCH_SLACK
         out_sims[rows[settled]] = sims[settled]
         out_ids[rows[settled]] = ids[settled]
         rows = rows[~settled]

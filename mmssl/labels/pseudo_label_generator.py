@@ -4,7 +4,7 @@
 ``M = mean(M_I, M_M)`` (Eq. 6):
 
 1. neighbours: one exact kNN pass (``k1`` neighbours) shared by both label kinds, or
-   an approximate faiss index for very large N;
+   an approximate search for very large N;
 2. dynamic multi-labels: ``t`` of Eq. 9, candidates of Eq. 8 read off the kNN lists
    (a range search only for rows with ``k1`` or more candidates), the exclusion walk
    of Eq. 10;
@@ -16,7 +16,7 @@ Nothing is ``N x N``; memory grows with ``N * k1``.
 """
 import time
 from dataclasses import dataclass, field
-from typing import Dict, Optional, Sequence
+from typing import Callable, Dict, Optional, Sequence
 
 import numpy as np
 import scipy.sparse as sp
@@ -95,7 +95,10 @@ def generate_pseudo_labels(features: np.ndarray,
                            search: str = 'auto',
                            backend: str = 'auto',
                            index_options: Optional[dict] = None,
-                           recall_sample: int = 0) -> PseudoLabels:
+                           recall_sample: int = 0,
+                           step_callback: Optional[Callable[[str, float],
+                                                            None]] = None
+                           ) -> PseudoLabels:
     """Cluster labels and dynamic multi-labels for one epoch.
 
     Args:
@@ -112,13 +115,18 @@ def generate_pseudo_labels(features: np.ndarray,
         independence_threshold: self-paced threshold of the first epoch; None
             computes it (do that at the first epoch only, as SpCL does).
         same_image_rule: apply CGPS's same-image rule to the clusters.
-        search: ``'exact'``, ``'ivf'``, ``'hnsw'``, or ``'auto'`` (exact up to
-            :data:`APPROXIMATE_ABOVE` samples, IVF above).
+        search: ``'exact'``, faiss's ``'hnsw'`` or ``'ivf'`` (IVF-Flat), or
+            ``'auto'``: exact up to :data:`APPROXIMATE_ABOVE` samples, HNSW above
+            (on 2 cores HNSW measured faster than IVF-Flat at equal recall for a
+            self-search of this size, see :mod:`.approximate_index`).
         backend: exact-search backend (see :mod:`.neighbour_search`).
         index_options: keyword arguments of
             :func:`~mmssl.labels.approximate_index.build_approximate_index`.
         recall_sample: with an approximate search, measure its kNN recall against
             exact search on this many rows (0: do not measure).
+        step_callback: called as ``step_callback(name, seconds)`` when each step
+            ends (``knn``, ``multilabels``, ``jaccard``, ``dbscan``, ``recall``),
+            e.g. to log progress or sample memory.
 
     Returns:
         :class:`PseudoLabels`.
@@ -133,40 +141,45 @@ def generate_pseudo_labels(features: np.ndarray,
     if len(eps) != 3 or not all(0 < e < 1 for e in eps):
         raise ValueError(f'eps must be three radii in (0, 1), got {eps}')
     if search == 'auto':
-        search = 'exact' if num <= APPROXIMATE_ABOVE else 'ivf'
+        search = 'exact' if num <= APPROXIMATE_ABOVE else 'hnsw'
     threshold = dynamic_threshold(epoch, t_s, alpha, beta)
     timings = {}
+
+    def finish(name: str, tick: float) -> None:
+        timings[name] = time.perf_counter() - tick
+        if step_callback is not None:
+            step_callback(name, timings[name])
 
     tick = time.perf_counter()
     index = None
     if search != 'exact':
         index = build_approximate_index(features, search, **(index_options or {}))
     knn = knn_search(features, k1, backend=backend, index=index)
-    timings['knn'] = time.perf_counter() - tick
+    finish('knn', tick)
 
     tick = time.perf_counter()
     multilabels = dynamic_multilabels(features, image_ids, threshold, knn=knn,
                                       backend=backend, index=index)
-    timings['multilabels'] = time.perf_counter() - tick
+    finish('multilabels', tick)
 
     tick = time.perf_counter()
     distance = k_reciprocal_jaccard_distance(
         features, k1, k2, knn=knn, cutoff=float(np.nextafter(max(eps), 2.0)))
-    timings['jaccard'] = time.perf_counter() - tick
+    finish('jaccard', tick)
 
     tick = time.perf_counter()
     clusters = self_paced_clustering(distance, eps, min_samples,
                                      independence_threshold, features=features,
                                      image_ids=image_ids,
                                      same_image_rule=same_image_rule)
-    timings['dbscan'] = time.perf_counter() - tick
+    finish('dbscan', tick)
 
     recall = None
     if index is not None and recall_sample > 0:
         tick = time.perf_counter()
         recall = knn_recall(features, knn[1], sample_size=recall_sample,
                             backend=backend)
-        timings['recall'] = time.perf_counter() - tick
+        finish('recall', tick)
     timings['total'] = time.perf_counter() - start
     return PseudoLabels(cluster_labels=clusters.labels,
                         multilabels=multilabels,

@@ -10,6 +10,7 @@ the way small, blurry boxes do. Boxes are grouped into images that never hold tw
 boxes of one identity, as in a person-search frame.
 """
 from dataclasses import dataclass
+from typing import Optional
 
 import numpy as np
 
@@ -31,9 +32,9 @@ class SyntheticBank:
 
 def make_clustered_bank(num_samples: int,
                         dim: int = 256,
-                        num_identities: int = None,
+                        num_identities: Optional[int] = None,
                         boxes_per_image: float = 3.2,
-                        num_attributes: int = 64,
+                        num_attributes: Optional[int] = None,
                         attribute_weight: float = 1.2,
                         noise: float = 0.5,
                         low_res_drift: float = 0.6,
@@ -42,12 +43,12 @@ def make_clustered_bank(num_samples: int,
                         chunk_size: int = 65536) -> SyntheticBank:
     """Draw a clustered synthetic memory bank.
 
-    Each identity has a centre ``normalise(g + attribute_weight * a)`` with ``g`` its
-    own Gaussian direction and ``a`` one of ``num_attributes`` shared attribute
-    directions. Sample ``x`` of identity ``p`` with resolution ``r ~ U(0, 1)`` is
-    ``normalise(c_p + noise * (1 + (1 - r)) * e / sqrt(dim) * sqrt(dim) ... )``; in
-    words: isotropic noise of norm about ``noise * (2 - r)`` plus
-    ``low_res_drift * (1 - r)`` times a common low-resolution direction.
+    Each identity has a centre ``c = normalise(g + attribute_weight * a)``: ``g`` its
+    own Gaussian direction, ``a`` one of ``num_attributes`` shared unit attribute
+    directions. A sample with resolution ``r ~ U(0, 1)`` is
+    ``normalise(c + noise * (2 - r) * e + low_res_drift * (1 - r) * u)``, with ``e``
+    isotropic Gaussian noise of unit expected norm and ``u`` the common
+    low-resolution direction.
 
     Args:
         num_samples: N, number of boxes.
@@ -55,7 +56,8 @@ def make_clustered_bank(num_samples: int,
         num_identities: number of persons (default ``N // 4``, at least 1). Every
             identity gets at least one sample; the rest are spread uniformly.
         boxes_per_image: mean boxes per image (PRW 3.2, CUHK-SYSU 4.9).
-        num_attributes: number of shared attribute directions.
+        num_attributes: number of shared attribute directions (default: one per
+            two identities, so that most identities have a look-alike).
         attribute_weight: weight of the shared attribute in an identity centre.
         noise: scale of the per-sample isotropic noise.
         low_res_drift: weight of the common low-resolution direction.
@@ -73,6 +75,8 @@ def make_clustered_bank(num_samples: int,
     num_identities = max(1, num_samples // 4) if num_identities is None else int(
         num_identities)
     num_identities = min(num_identities, num_samples)
+    if num_attributes is None:
+        num_attributes = max(1, num_identities // 2)
 
     attributes = rng.standard_normal((num_attributes, dim)).astype(np.float32)
     attributes /= np.linalg.norm(attributes, axis=1, keepdims=True)

@@ -41,7 +41,13 @@ def test_matches_the_dense_pipeline(bank):
 
 
 def test_result_fields(bank):
-    result = generate_pseudo_labels(bank.features, bank.image_ids, epoch=5)
+    calls = []
+    result = generate_pseudo_labels(
+        bank.features, bank.image_ids, epoch=5,
+        step_callback=lambda name, seconds: calls.append((name, seconds)))
+    assert [name for name, _ in calls] == ['knn', 'multilabels', 'jaccard',
+                                           'dbscan']
+    assert all(seconds == result.timings[name] for name, seconds in calls)
     num = len(bank.features)
     assert result.cluster_labels.shape == (num,)
     assert result.multilabels.shape == (num, num)
