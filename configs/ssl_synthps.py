@@ -4,6 +4,11 @@ _base_ = [
     './_base_/models/ssl_c4_tiny.py', './_base_/datasets/synthps.py',
     './_base_/schedules/schedule_synthps.py', './_base_/default_runtime.py'
 ]
+# From random init with lr 0.02 the contrastive terms (temperature 0.05) would
+# swamp the detection losses: they are weighted 0.1 here (1.0 in the paper configs).
+model = dict(
+    loss_cluster=dict(loss_weight=0.1),
+    loss_dml=dict(loss_weight=0.1))
 pseudo_label_cfg = dict(
     t_s=0.6, alpha=0.1, beta=-0.1,            # Eq. 9
     k1=30, k2=6,                              # k-reciprocal Jaccard
