@@ -17,7 +17,7 @@ from mmengine.runner import Runner
 
 # run from a checkout: use its mmssl rather than an installed copy
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-from mmssl.utils import (prepare_distributed_launch,  # noqa: E402
+from mmssl.utils import (load_tool_config,  # noqa: E402
                          trust_checkpoints_on_resume)
 
 
@@ -61,15 +61,8 @@ def add_search_pictures(cfg: Config, show_dir: str, show_num: int) -> None:
 def main():
     """Build the runner from the config and run its test loop."""
     args = parse_args()
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    prepare_distributed_launch(cfg, args.launcher)
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+    cfg = load_tool_config(args.config, args.cfg_options, args.launcher,
+                           args.work_dir)
     cfg.load_from = args.checkpoint
     trust_checkpoints_on_resume()  # MMEngine checkpoints hold more than weights
     if args.show_dir is not None:

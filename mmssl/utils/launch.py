@@ -9,10 +9,29 @@
   fails. MMEngine's own checkpoints are trusted files of this run.
 """
 import os
+from typing import Optional
 
 import torch
 import torch.distributed as dist
 from mmengine.config import Config
+
+
+def load_tool_config(config: str, cfg_options: Optional[dict], launcher: str,
+                     work_dir: Optional[str]) -> Config:
+    """The config of ``tools/train.py`` / ``tools/test.py``: loaded, overridden by
+    ``--cfg-options``, made launchable (:func:`prepare_distributed_launch`), with
+    its work dir (``--work-dir``, the config's, or ``./work_dirs/<config name>``).
+    """
+    cfg = Config.fromfile(config)
+    if cfg_options is not None:
+        cfg.merge_from_dict(cfg_options)
+    prepare_distributed_launch(cfg, launcher)
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = os.path.join('./work_dirs',
+                                    os.path.splitext(os.path.basename(config))[0])
+    return cfg
 
 
 def prepare_distributed_launch(cfg: Config, launcher: str) -> None:
