@@ -78,7 +78,10 @@ def main():
     parser.add_argument('--data-root', default=osp.join(REPO, 'data/synthps'))
     parser.add_argument('--iters', type=int, default=20)
     parser.add_argument('--images', type=int, default=40)
+    parser.add_argument('--threads', type=int, default=1,
+                        help='torch threads (the SynthPS configs use 1)')
     args = parser.parse_args()
+    torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     init_default_scope('mmdet')
     cfg = Config.fromfile(args.config)
