@@ -1,37 +1,5 @@
-"""Fixtures of the API tests: the tiny SSL searcher trained once per session."""
-import importlib.util
-import sys
-from pathlib import Path
-
+"""Fixtures of the API tests, on the session's tiny searcher (tests/conftest.py)."""
 import pytest
-
-HELPER = Path(__file__).resolve().parent / 'tiny_searcher.py'
-
-
-def load_tiny_searcher_module():
-    """``tiny_searcher.py`` beside this file (importlib mode: no sys.path entry)."""
-    name = 'mmssl_tests_tiny_searcher'
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, HELPER)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """Each test with one torch thread (see ``single_torch_thread``)."""
-    with load_tiny_searcher_module().single_torch_thread():
-        yield
-
-
-@pytest.fixture(scope='session')
-def tiny_searcher(tmp_path_factory) -> dict:
-    """Paths of the tiny run: ``config``, ``checkpoint``, ``data_root``."""
-    helper = load_tiny_searcher_module()
-    return helper.tiny_searcher_run(tmp_path_factory.getbasetemp() / 'tiny_searcher')
-
 
 @pytest.fixture(scope='session')
 def searcher(tiny_searcher):

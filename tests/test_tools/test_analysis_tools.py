@@ -1,41 +1,15 @@
 """tools/analysis_tools: t-SNE (Fig. 7), pseudo-label quality (Fig. 4), gallery size
 (Fig. 6), each writing a PNG."""
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import cv2
 import pytest
 
+from mmssl.testing.tiny_searcher import load_module_from_path
+
 ROOT = Path(__file__).resolve().parents[2]
 TOOLS = ROOT / 'tools' / 'analysis_tools'
-
-
-def load_by_path(name, path):
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """Each test with one torch thread (see ``single_torch_thread``)."""
-    helper = load_by_path('mmssl_tests_tiny_searcher',
-                          ROOT / 'tests' / 'test_apis' / 'tiny_searcher.py')
-    with helper.single_torch_thread():
-        yield
-
-
-@pytest.fixture(scope='session')
-def tiny_searcher(tmp_path_factory) -> dict:
-    """The tiny run of tests/test_apis/tiny_searcher.py (trained once per session)."""
-    helper = load_by_path('mmssl_tests_tiny_searcher',
-                          ROOT / 'tests' / 'test_apis' / 'tiny_searcher.py')
-    return helper.tiny_searcher_run(tmp_path_factory.getbasetemp() / 'tiny_searcher')
 
 
 def assert_png(path, min_bytes=10000):
@@ -47,7 +21,7 @@ def assert_png(path, min_bytes=10000):
 
 
 def test_tsne_features(tiny_searcher, tmp_path, capsys):
-    tool = load_by_path('mmssl_tools_tsne', TOOLS / 'tsne_features.py')
+    tool = load_module_from_path('mmssl_tools_tsne', TOOLS / 'tsne_features.py')
     out = tool.main([tiny_searcher['config'], tiny_searcher['checkpoint'],
                      '--out', str(tmp_path / 'tsne.png'), '--max-ids', '3',
                      '--perplexity', '5'])
@@ -69,7 +43,7 @@ def hook_line(stats):
 
 
 def test_plot_pseudo_label_quality(tmp_path, capsys):
-    tool = load_by_path('mmssl_tools_pl_quality',
+    tool = load_module_from_path('mmssl_tools_pl_quality',
                         TOOLS / 'plot_pseudo_label_quality.py')
     logs = []
     for run, shift in (('ssl', 0.0), ('ablation', -0.2)):
@@ -98,7 +72,7 @@ def test_plot_pseudo_label_quality(tmp_path, capsys):
 
 
 def test_plot_gallery_size(tmp_path, capsys):
-    tool = load_by_path('mmssl_tools_gallery_size', TOOLS / 'plot_gallery_size.py')
+    tool = load_module_from_path('mmssl_tools_gallery_size', TOOLS / 'plot_gallery_size.py')
     sizes = (50, 100, 500, 1000, 2000, 4000)
     # a test run: one JSON object, the default protocol gallery_100 un-suffixed
     test_run = {f'search/gallery_{n}/mAP': 0.9 - 0.05 * i

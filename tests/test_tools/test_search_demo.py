@@ -1,45 +1,19 @@
 """tools/search_demo.py on the tiny searcher: free images, --gt-json, a protocol query."""
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
+from mmssl.testing.tiny_searcher import load_module_from_path
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def load_by_path(name, path):
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """Each test with one torch thread (see ``single_torch_thread``)."""
-    helper = load_by_path('mmssl_tests_tiny_searcher',
-                          ROOT / 'tests' / 'test_apis' / 'tiny_searcher.py')
-    with helper.single_torch_thread():
-        yield
-
-
-@pytest.fixture(scope='session')
-def tiny_searcher(tmp_path_factory) -> dict:
-    """The tiny run of tests/test_apis/tiny_searcher.py (trained once per session)."""
-    helper = load_by_path('mmssl_tests_tiny_searcher',
-                          ROOT / 'tests' / 'test_apis' / 'tiny_searcher.py')
-    return helper.tiny_searcher_run(tmp_path_factory.getbasetemp() / 'tiny_searcher')
 
 
 @pytest.fixture(scope='module')
 def demo():
-    return load_by_path('mmssl_tools_search_demo', ROOT / 'tools' / 'search_demo.py')
+    return load_module_from_path('mmssl_tools_search_demo', ROOT / 'tools' / 'search_demo.py')
 
 
 def assert_png(path, min_bytes=20000):

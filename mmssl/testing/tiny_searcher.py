@@ -1,12 +1,9 @@
 """A tiny SSL searcher trained once per test session, shared by the API, tool and
-visualization tests.
+visualization tests (the ``tiny_searcher`` fixture of ``tests/conftest.py``).
 
-Not a test module: test files load it by path (``load_tiny_searcher_module``
-below, copied where needed) because pytest's importlib mode puts no test folder
-on ``sys.path``. The run is cached under the session's base temp folder, so the
-first test that asks trains it and the others reuse it.
+The run is cached under the session's base temp folder, so the first test that
+asks trains it and the others reuse it.
 """
-import contextlib
 import fcntl
 import json
 import os
@@ -14,20 +11,16 @@ import os.path as osp
 from pathlib import Path
 
 
-@contextlib.contextmanager
-def single_torch_thread():
-    """Run torch with one intra-op thread, then restore the previous count.
-
-    The tiny models gain nothing from threads, and on a loaded 2-core machine two
-    OpenMP threads made a forward 10-20 times slower than one (measured here).
-    """
-    import torch
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
+def load_module_from_path(name: str, path) -> object:
+    """Import a script (a tool under ``tools/``) as module ``name``, once."""
+    import importlib.util
+    import sys
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, str(path))
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
 
 
 def tiny_config(data_root: str, work_dir: str):
@@ -62,8 +55,7 @@ def tiny_searcher_run(base_dir) -> dict:
         work_dir = str(base_dir / 'work_dir')
         cfg = tiny_config(data_root, work_dir)
         runner = Runner.from_cfg(cfg)
-        with single_torch_thread():
-            runner.train()
+        runner.train()
         config = str(base_dir / 'tiny_ssl_synthps.py')
         cfg.dump(config)
         result = dict(config=config, checkpoint=osp.join(work_dir, 'epoch_1.pth'),
