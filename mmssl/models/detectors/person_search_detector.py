@@ -11,7 +11,7 @@ from mmdet.structures.bbox import bbox2roi, get_box_tensor, scale_boxes
 from mmengine.structures import InstanceData
 from torch import Tensor
 
-from ..layers import bucket_crops, make_exemplar_crops
+from ..layers import bucket_crops, frozen_bn_statistics, make_exemplar_crops
 from ..losses import cluster_centroids
 
 
@@ -176,13 +176,14 @@ class PersonSearchDetector(TwoStageDetector):
         return torch.stack(columns, dim=1)
 
     def _embed_crop_batch(self, batch: Tensor, crop_boxes: Tensor) -> Tensor:
-        """Run a batch of crops through the backbone and the re-id head."""
-        feats = self.extract_feat(batch)
+        """Run a batch of crops through the backbone and the re-id head (batch
+        norms keep the running statistics of the scenes)."""
         rois = torch.cat([
             torch.arange(batch.shape[0], device=batch.device,
                          dtype=crop_boxes.dtype).unsqueeze(1), crop_boxes
         ], dim=1)
-        return self.roi_head.embed_rois(feats, rois)
+        with frozen_bn_statistics(self):
+            return self.roi_head.embed_rois(self.extract_feat(batch), rois)
 
     def reid_features(self, batch_inputs: Tensor, x: Tuple[Tensor],
                       batch_data_samples: SampleList) -> Dict[str, Tensor]:

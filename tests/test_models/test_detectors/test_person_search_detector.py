@@ -169,3 +169,15 @@ def test_detection_only_model_leaves_queries_empty():
         results = model(**data, mode='predict')
     assert len(results[0].pred_instances) == 0
     assert 'embeddings' not in results[1].pred_instances
+
+
+def test_exemplar_branch_leaves_running_statistics_alone():
+    model = build_model().train()
+    data = model.data_preprocessor(make_batch(), True)
+    boxes = [get_box_tensor(s.gt_instances.bboxes) for s in data['data_samples']]
+    bn = model.backbone.bn1
+    before = bn.running_mean.clone()
+    model.embed_exemplars(data['inputs'], boxes, [None, None])
+    assert torch.equal(bn.running_mean, before)
+    model.extract_feat(data['inputs'])
+    assert not torch.equal(bn.running_mean, before)

@@ -75,3 +75,17 @@ def test_bucket_crops_groups_by_padded_size_and_keeps_positions():
             assert torch.equal(batch[row, :, :h, :w], crops[pos])
             seen[pos] = tuple(batch.shape[2:])
     assert seen == {0: (32, 32), 1: (96, 32), 2: (32, 32), 3: (96, 64)}
+
+
+def test_frozen_bn_statistics_keeps_running_stats_but_uses_batch_stats():
+    from mmssl.models.layers import frozen_bn_statistics
+    bn = torch.nn.BatchNorm2d(3).train()
+    x = torch.randn(4, 3, 5, 5) * 3 + 2
+    with frozen_bn_statistics(bn):
+        out = bn(x)
+    assert torch.equal(bn.running_mean, torch.zeros(3))
+    assert torch.equal(bn.running_var, torch.ones(3))
+    assert bn.momentum == 0.1  # restored
+    assert out.mean().abs() < 1e-5  # normalised with the batch's statistics
+    bn(x)
+    assert not torch.equal(bn.running_mean, torch.zeros(3))
