@@ -109,6 +109,9 @@ def run_sparse(num: int, out_dir: str) -> dict:
 
     def on_step(name, seconds):
         steps[name] = dict(seconds=seconds, peak_bytes=peak_rss())
+        print(f'  [N={num:,}] {name}: {seconds:.1f} s, peak '
+              f'{steps[name]["peak_bytes"] / GIB:.2f} GiB', file=sys.stderr,
+              flush=True)
         reset_peak()
 
     cpu = time.process_time()
@@ -207,16 +210,15 @@ def run_dense(num: int, out_dir: str) -> dict:
 def spawn(mode: str, num: int, out_dir: str, timeout: float) -> dict:
     command = [sys.executable, osp.abspath(__file__), '--child', mode, str(num),
                out_dir]
-    try:
-        done = subprocess.run(command, capture_output=True, text=True,
+    try:  # the child's stderr (progress, errors) goes straight to ours
+        done = subprocess.run(command, stdout=subprocess.PIPE, text=True,
                               timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
         return dict(num=num, mode=mode, error=f'timed out after {timeout:.0f} s')
     lines = [line for line in done.stdout.splitlines() if line.startswith('{')]
     if done.returncode != 0 or not lines:
-        tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
         return dict(num=num, mode=mode,
-                    error=f'exit {done.returncode}: ' + ' | '.join(tail))
+                    error=f'exit {done.returncode} (see the messages above)')
     return json.loads(lines[-1])
 
 

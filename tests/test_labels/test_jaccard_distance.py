@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-import scipy.sparse as sp
 
 from mmssl.labels.dense_reference import dense_dbscan, dense_jaccard_distance
 from mmssl.labels.jaccard_distance import (k_reciprocal_jaccard_distance,

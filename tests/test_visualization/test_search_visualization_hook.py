@@ -2,7 +2,6 @@
 import importlib.util
 import os
 from pathlib import Path
-from types import SimpleNamespace
 
 import cv2
 import numpy as np
