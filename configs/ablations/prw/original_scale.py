@@ -1,19 +1,4 @@
 # Tab. 2 SSL w/ original scale: only the unresized crop, background kept (no masks); labels from M_I.
-_base_ = '../../ssl_prw.py'
+# (the Tab. 2 settings of multi_scale_unmasked.py: no masks, labels from M_I)
+_base_ = './multi_scale_unmasked.py'
 model = dict(exemplar_branch=dict(scales=[], with_original=True))
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadPersonSearchAnnotations', with_bbox=True),
-    dict(type='RandomChoiceResize', scales=[(667, 400), (1000, 600), (1333, 800), (1500, 900), (1666, 1000), (2000, 1200)], keep_ratio=True),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='PackPersonSearchInputs')
-]
-train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
-custom_hooks = [
-    dict(type='MemoryBankHook', batch_size=2),
-    dict(
-        type='PseudoLabelHook',
-        start_epoch=0,
-        feature_source='instance',
-        label_cfg={{_base_.pseudo_label_cfg}})
-]
