@@ -21,8 +21,10 @@ every other pair has ``d_ij = 1`` exactly. So the CSR result holds every pair wi
 ``d < cutoff`` and nothing is lost: DBSCAN with ``eps < cutoff`` sees the same
 neighbourhoods as with the dense matrix. ``d < cutoff`` means ``m_ij`` above a bound
 (:func:`overlap_for_distance`); the pairs that can reach it are found with an upper
-bound computed by one sparse product (:func:`min_overlaps`), and each is evaluated
-exactly (:func:`pair_overlaps`).
+bound computed by one sparse product over the rows' heavy heads, hubs left out
+(:func:`min_overlaps`), and each is evaluated exactly (:func:`pair_overlaps`). Rows
+are renumbered in reverse Cuthill-McKee order first (:func:`locality_order`) so that
+the products work in a cache-resident band.
 
 Values are float64 throughout (SpCL uses float32) so that this path and
 :func:`mmssl.labels.dense_reference.dense_jaccard_distance` agree to ~1e-15.
@@ -43,6 +45,11 @@ PAIR_BUDGET = 1 << 20
 #: Rows of ``V`` held densely at a time while pairs are evaluated (small, so that
 #: the buffer stays in cache).
 OVERLAP_BLOCK = 16
+
+#: Tail mass allowed per row, as a fraction of the overlap a pair must exceed
+#: (:func:`min_overlaps`); below 1/2, so that pairs sharing no head column are
+#: ruled out.
+TAIL_FRACTION = 0.4
 
 
 def overlap_for_distance(cutoff: float) -> float:
@@ -153,6 +160,27 @@ def query_expansion(weights: sp.csr_matrix, ranks: np.ndarray,
     return expanded
 
 
+def locality_order(weights: sp.csr_matrix) -> np.ndarray:
+    """Reverse Cuthill-McKee order of the rows of ``V`` (a bandwidth-reducing
+    renumbering of its sharing pattern)."""
+    from scipy.sparse.csgraph import reverse_cuthill_mckee  # noqa: PLC0415
+    pattern = sp.csr_matrix((np.ones(weights.nnz, dtype=np.int8),
+                             weights.indices, weights.indptr),
+                            shape=weights.shape)
+    return reverse_cuthill_mckee(pattern, symmetric_mode=False).astype(np.int64)
+
+
+def permute(weights: sp.csr_matrix, order: np.ndarray) -> sp.csr_matrix:
+    """``V[order][:, order]``: row and column ``n`` of the result are ``order[n]``."""
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    rows = weights[order]
+    permuted = sp.csr_matrix((rows.data, rank[rows.indices], rows.indptr),
+                             shape=weights.shape)
+    permuted.sort_indices()
+    return permuted
+
+
 def _row_chunks(work: np.ndarray, budget: float):
     """Consecutive row ranges whose summed ``work`` stays within ``budget`` (or one
     row when a single row exceeds it)."""
@@ -207,15 +235,56 @@ def pair_overlaps(weights: sp.csr_matrix, rows: np.ndarray,
     return overlaps
 
 
+def split_rows(weights: sp.csr_matrix,
+               tail: float) -> Tuple[sp.csr_matrix, np.ndarray]:
+    """Split each row of ``V`` into a head and a tail of mass at most ``tail``.
+
+    Columns are ordered globally, rarest first (ties by index); a row's tail is its
+    longest run of last entries, in that order, whose mass is ``<= tail``. Frequent
+    columns (the "hubs" that make sparse products expensive) thus land in tails.
+
+    Returns:
+        ``(head, tail_mass)``: the head entries as a CSR with ``V``'s values, and
+        each row's tail mass (float64).
+    """
+    num = weights.shape[0]
+    sizes = np.diff(weights.indptr)
+    rows = np.repeat(np.arange(num), sizes)
+    frequency = np.bincount(weights.indices, minlength=weights.shape[1])
+    column_rank = np.empty(weights.shape[1], dtype=np.int64)
+    column_rank[np.lexsort((np.arange(weights.shape[1]), frequency))] = np.arange(
+        weights.shape[1])
+    order = np.argsort(rows * weights.shape[1] + column_rank[weights.indices])
+    values = weights.data[order]
+    running = np.cumsum(values)
+    before_row = np.repeat(np.r_[0.0, running][weights.indptr[:-1]], sizes)
+    row_total = np.repeat(np.r_[0.0, running][weights.indptr[1:]], sizes) - before_row
+    from_here = row_total - (running - values - before_row)  # mass from entry on
+    in_head = from_here > tail
+    head = sp.csr_matrix((values[in_head],
+                          (rows[order][in_head], weights.indices[order][in_head])),
+                         shape=weights.shape)
+    head.sort_indices()
+    head_mass = np.bincount(rows[order][in_head], weights=values[in_head],
+                            minlength=num)
+    row_mass = np.bincount(rows, weights=weights.data, minlength=num)
+    return head, np.maximum(row_mass - head_mass, 0.0)
+
+
 def min_overlaps(weights: sp.csr_matrix,
                  min_overlap: float) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
     """All pairs ``i < j`` with ``m_ij = sum_k min(V_ik, V_jk) > min_overlap``.
 
-    ``m_ij`` is at most ``a_ij = sum_{k in supp_i ∩ supp_j} V_ik`` and at most
-    ``a_ji``. ``a = V @ pattern(V)^T`` is one sparse product (computed in chunks of
-    rows, only its entries above ``min_overlap`` kept); a pair is a candidate when
-    both ``a_ij`` and ``a_ji`` pass, and each candidate is then evaluated exactly
-    (:func:`pair_overlaps`).
+    Split every row into a head and a tail of mass
+    ``t_i <= TAIL_FRACTION * min_overlap`` (:func:`split_rows`). Every shared column
+    lies in both heads or in a tail, so
+
+        ``m_ij <= h_ij + t_i + t_j``,  ``h_ij = sum_{k in head_i ∩ head_j} V_ik``,
+
+    and likewise with ``h_ji``. ``h = head @ pattern(head)^T`` is one sparse product
+    (in chunks of rows; pairs with no shared head column have ``m_ij <= t_i + t_j <
+    min_overlap``); a pair is a candidate when both ``h_ij`` and ``h_ji`` pass,
+    and each candidate is then evaluated exactly (:func:`pair_overlaps`).
 
     Args:
         weights: ``(N, N)`` CSR ``V`` (non-negative, sorted indices).
@@ -225,25 +294,26 @@ def min_overlaps(weights: sp.csr_matrix,
         ``(rows, cols, overlaps)`` of the kept pairs, ``rows < cols``, sorted.
     """
     num = weights.shape[0]
-    # The bound is computed in float32 (faster, and it only needs to be an upper
-    # bound up to a margin); the kept pairs are then evaluated in float64.
-    weights32 = weights.astype(np.float32)
-    pattern = weights32.copy()
-    pattern.data = np.ones_like(pattern.data)
-    pattern_t = pattern.T.tocsr()
-    work = pattern @ np.diff(pattern_t.indptr).astype(np.float32)
-    bound = min_overlap * (1.0 - 1e-4) - 1e-6
+    head, tail = split_rows(weights, TAIL_FRACTION * min_overlap)
+    # The bound is computed in float32 (faster; it only needs to hold up to a
+    # margin); the kept pairs are then evaluated in float64.
+    head32 = head.astype(np.float32)
+    pattern_t = sp.csr_matrix((np.ones(head.nnz, dtype=np.float32), head.indices,
+                               head.indptr), shape=head.shape).T.tocsr()
+    work = (head32 != 0) @ np.diff(pattern_t.indptr).astype(np.float64)
+    margin = 1e-4 * min_overlap + 1e-6
     directed = []
     for start, stop in _row_chunks(np.asarray(work, dtype=np.float64),
                                    PRODUCT_BUDGET):
-        mass = (weights32[start:stop] @ pattern_t).tocoo()
-        rows = start + mass.row.astype(np.int64)
-        cols = mass.col.astype(np.int64)
-        keep = (mass.data > bound) & (rows != cols)
+        shared = (head32[start:stop] @ pattern_t).tocoo()
+        rows = start + shared.row.astype(np.int64)
+        cols = shared.col.astype(np.int64)
+        keep = ((shared.data + tail[rows] + tail[cols] > min_overlap - margin)
+                & (rows != cols))
         lower = np.minimum(rows[keep], cols[keep])
         directed.append(lower * num + np.maximum(rows[keep], cols[keep]))
     keys, seen = np.unique(np.concatenate(directed), return_counts=True)
-    keys = keys[seen == 2]  # a_ij and a_ji both passed
+    keys = keys[seen == 2]  # h_ij and h_ji both passed
     rows, cols = np.divmod(keys, num)
     overlaps = np.concatenate([np.zeros(0)] + [
         pair_overlaps(weights, rows[lo:lo + PAIR_BUDGET],
@@ -306,7 +376,13 @@ def k_reciprocal_jaccard_distance(features: np.ndarray,
 
     weights = softmax_weights(features, expanded_sets(ranks, k1))
     weights = query_expansion(weights, ranks, k2)
-    rows, cols, overlap = min_overlaps(weights, overlap_for_distance(cutoff))
+    # Renumber rows so that rows sharing columns get nearby numbers: the sparse
+    # products then touch a narrow, cache-resident band (2-10x faster at large N).
+    order = locality_order(weights)
+    rows, cols, overlap = min_overlaps(permute(weights, order),
+                                       overlap_for_distance(cutoff))
+    rows, cols = order[rows], order[cols]
+    rows, cols = np.minimum(rows, cols), np.maximum(rows, cols)
     distance = jaccard_from_overlap(overlap)
     keep = distance < cutoff
     rows, cols, distance = rows[keep], cols[keep], distance[keep]
