@@ -1,4 +1,4 @@
-"""Approximate neighbour indexes (faiss HNSW, IVF-Flat) for very large N, and their recall.
+"""Approximate neighbour indexes (faiss HNSW, IVF-Flat) for very large N; their recall.
 
 Exact search costs ``N^2 d`` multiply-adds: fine for PRW (18k boxes) and CUHK-SYSU
 (55k), too slow for a million. HNSW walks a navigable small-world graph; IVF-Flat

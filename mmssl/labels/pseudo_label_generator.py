@@ -8,7 +8,9 @@
 2. dynamic multi-labels: ``t`` of Eq. 9, candidates of Eq. 8 read off the kNN lists
    (a range search only for rows with ``k1`` or more candidates), the exclusion walk
    of Eq. 10;
-3. k-reciprocal Jaccard distance, sparse, every pair up to the loosest ``eps``;
+3. k-reciprocal Jaccard distance, sparse, every pair up to the loosest ``eps`` (with
+   an approximate search: the kNN pairs, see
+   :func:`~mmssl.labels.jaccard_distance.neighbour_pair_overlaps`);
 4. self-paced DBSCAN (tight/normal/loose ``eps``), outliers as singletons, optionally
    CGPS's same-image rule.
 
@@ -164,7 +166,8 @@ def generate_pseudo_labels(features: np.ndarray,
 
     tick = time.perf_counter()
     distance = k_reciprocal_jaccard_distance(
-        features, k1, k2, knn=knn, cutoff=float(np.nextafter(max(eps), 2.0)))
+        features, k1, k2, knn=knn, cutoff=float(np.nextafter(max(eps), 2.0)),
+        pairs='all' if search == 'exact' else 'knn')
     finish('jaccard', tick)
 
     tick = time.perf_counter()

@@ -1,4 +1,4 @@
-"""DBSCAN on a sparse precomputed distance, with SpCL's self-paced reliability criterion.
+"""DBSCAN on a sparse precomputed distance with SpCL's self-paced reliability criterion.
 
 Three DBSCAN runs (``min_samples=4``) at a tight, normal and loose ``eps`` (0.68, 0.70,
 0.72 here, see DESIGN.md section 3); outliers become singletons (each its own label).

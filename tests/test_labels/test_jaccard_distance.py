@@ -127,3 +127,17 @@ def test_permutation_round_trip():
     permuted = permute(weights, order)
     np.testing.assert_array_equal(permuted.toarray(),
                                   weights.toarray()[order][:, order])
+
+
+def test_knn_pairs_are_a_subset_with_equal_values():
+    bank = make_clustered_bank(600, dim=32, seed=12)
+    cutoff = np.nextafter(0.72, 2)
+    full = k_reciprocal_jaccard_distance(bank.features, cutoff=cutoff)
+    knn_only = k_reciprocal_jaccard_distance(bank.features, cutoff=cutoff,
+                                             pairs='knn')
+    kept = stored_mask(knn_only)
+    assert not (kept & ~stored_mask(full)).any()
+    np.testing.assert_array_equal(knn_only.toarray()[kept], full.toarray()[kept])
+    assert kept.sum() >= 0.85 * full.nnz  # most close pairs are kNN pairs
+    with pytest.raises(ValueError, match='pairs'):
+        k_reciprocal_jaccard_distance(bank.features, pairs='some')
