@@ -10,6 +10,7 @@ from .dense_reference import (dense_jaccard_distance, dense_multilabels,
                               dense_self_paced_labels, dense_similarity)
 from .dynamic_threshold import dynamic_threshold
 from .jaccard_distance import k_reciprocal_jaccard_distance
+from .knn_refinement import refine_knn, reverse_neighbours
 from .multi_labels import dynamic_multilabels, exclusive_multilabels
 from .neighbour_search import (knn_search, pair_similarities, range_search,
                                range_search_from_knn, resolve_backend)
@@ -30,6 +31,7 @@ __all__ = [
     'k_reciprocal_jaccard_distance', 'knn_recall', 'knn_search',
     'make_clustered_bank', 'outliers_to_singletons', 'pair_similarities',
     'pairwise_precision_recall', 'range_recall', 'range_search',
-    'range_search_from_knn', 'resolve_backend', 'self_paced_clustering',
+    'range_search_from_knn', 'refine_knn', 'resolve_backend',
+    'reverse_neighbours', 'self_paced_clustering',
     'separate_same_image'
 ]

@@ -344,13 +344,24 @@ def _merge_top_k(best_sims: np.ndarray, best_ids: np.ndarray, lo: int, hi: int,
     best_ids[kept_rows, rank[keep]] = all_ids[order[keep]]
 
 
-def _canonical_top_k(queries: np.ndarray, features: np.ndarray,
+def canonical_top_k(queries: np.ndarray, features: np.ndarray,
                      rows: np.ndarray, candidates: np.ndarray,
                      k: int) -> Tuple[np.ndarray, np.ndarray]:
     """Canonical similarities of the candidates, sorted, cut to ``k`` per row.
 
     Order: descending similarity, then ascending index; missing candidates (-1)
     come last with similarity ``-inf``.
+
+    Args:
+        queries: ``(Q, d)`` query rows.
+        features: ``(N, d)`` database rows.
+        rows: which queries (indices into ``queries``) the candidate rows belong to.
+        candidates: ``(len(rows), m)`` database indices, ``-1`` = none; no index may
+            repeat within a row.
+        k: places kept per row.
+
+    Returns:
+        ``(similarities, indices)``, each ``(len(rows), min(k, m))``.
     """
     valid = candidates >= 0
     safe = np.where(valid, candidates, 0)
@@ -423,7 +434,7 @@ def knn_search(features: np.ndarray,
     out_sims = np.empty((len(queries), k), dtype=np.float32)
     out_ids = np.empty((len(queries), k), dtype=np.int64)
     while rows.size:
-        sims, ids = _canonical_top_k(queries, features, rows, proposed, k)
+        sims, ids = canonical_top_k(queries, features, rows, proposed, k)
         if approximate or fetch >= num:
             settled = np.ones(len(rows), dtype=bool)
         else:

@@ -4,7 +4,7 @@
 ``M = mean(M_I, M_M)`` (Eq. 6):
 
 1. neighbours: one exact kNN pass (``k1`` neighbours) shared by both label kinds, or
-   an approximate search for very large N;
+   an approximate search for very large N, refined by its neighbours' neighbours;
 2. dynamic multi-labels: ``t`` of Eq. 9, candidates of Eq. 8 read off the kNN lists
    (a range search only for rows with ``k1`` or more candidates), the exclusion walk
    of Eq. 10;
@@ -27,6 +27,7 @@ from .approximate_index import (APPROXIMATE_METHODS, build_approximate_index,
                                 knn_recall)
 from .dynamic_threshold import dynamic_threshold
 from .jaccard_distance import k_reciprocal_jaccard_distance
+from .knn_refinement import refine_knn
 from .multi_labels import check_image_ids, dynamic_multilabels
 from .neighbour_search import check_features, knn_search
 from .self_paced_dbscan import DEFAULT_EPS, self_paced_clustering
@@ -97,6 +98,7 @@ def generate_pseudo_labels(features: np.ndarray,
                            search: str = 'auto',
                            backend: str = 'auto',
                            index_options: Optional[dict] = None,
+                           refine_rounds: int = 1,
                            recall_sample: int = 0,
                            step_callback: Optional[Callable[[str, float],
                                                             None]] = None
@@ -119,11 +121,14 @@ def generate_pseudo_labels(features: np.ndarray,
         same_image_rule: apply CGPS's same-image rule to the clusters.
         search: ``'exact'``, faiss's ``'hnsw'`` or ``'ivf'`` (IVF-Flat), or
             ``'auto'``: exact up to :data:`APPROXIMATE_ABOVE` samples, HNSW above
-            (on 2 cores HNSW measured faster than IVF-Flat at equal recall for a
-            self-search of this size, see :mod:`.approximate_index`).
+            (faiss's IVF-Flat scans one vector at a time per query, too slow for a
+            self-search of 10^6 rows here; see :mod:`.approximate_index`).
         backend: exact-search backend (see :mod:`.neighbour_search`).
         index_options: keyword arguments of
             :func:`~mmssl.labels.approximate_index.build_approximate_index`.
+        refine_rounds: with an approximate search, rounds of
+            :func:`~mmssl.labels.knn_refinement.refine_knn` (neighbours of
+            neighbours re-scored exactly) run on its kNN lists.
         recall_sample: with an approximate search, measure its kNN recall against
             exact search on this many rows (0: do not measure).
         step_callback: called as ``step_callback(name, seconds)`` when each step
@@ -157,6 +162,9 @@ def generate_pseudo_labels(features: np.ndarray,
     if search != 'exact':
         index = build_approximate_index(features, search, **(index_options or {}))
     knn = knn_search(features, k1, backend=backend, index=index)
+    if index is not None:
+        for _ in range(refine_rounds):
+            knn = refine_knn(features, knn)
     finish('knn', tick)
 
     tick = time.perf_counter()
