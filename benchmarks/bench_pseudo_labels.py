@@ -8,7 +8,9 @@ low-resolution drift; see :mod:`mmssl.labels.synthetic_features`) at
 * N = 5,000 (agreement check),
 * N = 18,048 (PRW's train boxes),
 * N = 55,272 (CUHK-SYSU's train boxes),
-* N = 1,000,000 (approximate IVF index; its kNN recall is measured on a sample).
+* N = 1,000,000 (approximate HNSW index refined by a neighbours-of-neighbours join;
+  its kNN recall and the multi-label positives it finds are measured against exact
+  search on a sample).
 
 Each size runs in its own subprocess, so that its peak memory is its own: the table
 shows seconds and peak RSS per step (the peak is reset at each step start through
