@@ -271,6 +271,23 @@ def split_rows(weights: sp.csr_matrix,
     return head, np.maximum(row_mass - head_mass, 0.0)
 
 
+def overlaps_above(weights: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray,
+                   min_overlap: float) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Exact overlaps of the pairs ``(rows, cols)``, in chunks; the ones above a bound.
+
+    Returns:
+        ``(rows, cols, overlaps)`` of the pairs with overlap strictly above
+        ``min_overlap``, in the order given.
+    """
+    overlaps = np.concatenate([np.zeros(0)] + [
+        pair_overlaps(weights, rows[lo:lo + PAIR_BUDGET],
+                      cols[lo:lo + PAIR_BUDGET])
+        for lo in range(0, len(rows), PAIR_BUDGET)
+    ])
+    keep = overlaps > min_overlap
+    return rows[keep], cols[keep], overlaps[keep]
+
+
 def min_overlaps(weights: sp.csr_matrix,
                  min_overlap: float) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
     """All pairs ``i < j`` with ``m_ij = sum_k min(V_ik, V_jk) > min_overlap``.
@@ -315,13 +332,7 @@ def min_overlaps(weights: sp.csr_matrix,
     keys, seen = np.unique(np.concatenate(directed), return_counts=True)
     keys = keys[seen == 2]  # h_ij and h_ji both passed
     rows, cols = np.divmod(keys, num)
-    overlaps = np.concatenate([np.zeros(0)] + [
-        pair_overlaps(weights, rows[lo:lo + PAIR_BUDGET],
-                      cols[lo:lo + PAIR_BUDGET])
-        for lo in range(0, len(rows), PAIR_BUDGET)
-    ])
-    exact = overlaps > min_overlap
-    return rows[exact], cols[exact], overlaps[exact]
+    return overlaps_above(weights, rows, cols, min_overlap)
 
 
 def neighbour_pair_overlaps(
@@ -349,13 +360,7 @@ def neighbour_pair_overlaps(
     rows, cols = rows[valid], cols[valid]
     keys = np.unique(np.minimum(rows, cols) * num + np.maximum(rows, cols))
     rows, cols = np.divmod(keys, num)
-    overlaps = np.concatenate([np.zeros(0)] + [
-        pair_overlaps(weights, rows[lo:lo + PAIR_BUDGET],
-                      cols[lo:lo + PAIR_BUDGET])
-        for lo in range(0, len(rows), PAIR_BUDGET)
-    ])
-    keep = overlaps > min_overlap
-    return rows[keep], cols[keep], overlaps[keep]
+    return overlaps_above(weights, rows, cols, min_overlap)
 
 
 def jaccard_from_overlap(overlap: np.ndarray) -> np.ndarray:
