@@ -32,16 +32,12 @@ row's running k-th best (see ``_Proposer.knn_self``).
 
 A prebuilt approximate faiss index (:mod:`.approximate_index`) can be passed as
 ``index=``; it replaces the backend and the boundary re-check is skipped: the result
-is approximate by construction, but re-scored and tie-broken canonically. A
-self-search of an HNSW index starts each row at its own graph node
-(:mod:`.hnsw_self_search`).
+is approximate by construction, but re-scored and tie-broken canonically.
 """
 from typing import Optional, Tuple
 
 import numpy as np
 import scipy.sparse as sp
-
-from .hnsw_self_search import hnsw_self_knn, is_hnsw_index
 
 #: Bound on the difference between a backend's float32 similarity and the canonical
 #: one for unit vectors (a 256-d float32 dot product errs by about 1e-7; the bound is
@@ -246,9 +242,6 @@ class _Proposer:
         are merged into the running top-``k``.
         """
         if self.index is not None:
-            if is_hnsw_index(self.index):
-                return hnsw_self_knn(self.index, self.database,
-                                     min(k, self.database.shape[0]))
             return self.knn(self.database, k)
         num = self.database.shape[0]
         k = min(k, num)

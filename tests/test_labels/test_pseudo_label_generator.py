@@ -76,28 +76,18 @@ def test_approximate_search(bank):
     assert 'recall' in result.timings
 
 
-@pytest.fixture
-def one_faiss_thread():
-    """HNSW builds are deterministic with one thread."""
-    faiss = pytest.importorskip('faiss')
-    before = faiss.omp_get_max_threads()
-    faiss.omp_set_num_threads(1)
-    yield
-    faiss.omp_set_num_threads(before)
-
-
-def test_refinement_raises_the_recall_of_a_weak_index(bank, one_faiss_thread):
+def test_refinement_raises_the_recall_of_a_weak_index(bank):
     # a deliberately poor HNSW graph misses neighbours; the join finds some back
-    # (measured: kNN recall 0.23 -> 0.34)
-    options = dict(hnsw_m=2, ef_construction=8, ef_search=8)
+    # (measured: kNN recall 0.42 -> 0.60)
+    options = dict(hnsw_m=4, ef_construction=8, ef_search=8)
     weak = generate_pseudo_labels(bank.features, bank.image_ids, epoch=0,
                                   search='hnsw', index_options=options,
                                   refine_rounds=0, recall_sample=200)
     refined = generate_pseudo_labels(bank.features, bank.image_ids, epoch=0,
                                      search='hnsw', index_options=options,
                                      refine_rounds=1, recall_sample=200)
-    assert weak.neighbour_recall < 0.4
-    assert refined.neighbour_recall > weak.neighbour_recall + 0.07
+    assert weak.neighbour_recall < 0.6
+    assert refined.neighbour_recall > weak.neighbour_recall + 0.1
 
 
 def test_errors(bank):
