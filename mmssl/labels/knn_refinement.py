@@ -91,8 +91,9 @@ def refine_knn(features: np.ndarray,
         rows = np.arange(lo, min(lo + chunk_size, num))
         hops = links[rows]
         second = np.where(hops[:, :, None] >= 0, links[np.maximum(hops, 0)], -1)
+        # the forward hops are already among the row's own neighbours
         candidates = np.concatenate(
-            [indices[rows], hops, second.reshape(len(rows), -1)], axis=1)
+            [indices[rows], hops[:, width:], second.reshape(len(rows), -1)], axis=1)
         candidates = np.sort(candidates, axis=1)
         repeated = np.zeros_like(candidates, dtype=bool)
         repeated[:, 1:] = candidates[:, 1:] == candidates[:, :-1]
