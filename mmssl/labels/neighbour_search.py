@@ -345,8 +345,8 @@ def _merge_top_k(best_sims: np.ndarray, best_ids: np.ndarray, lo: int, hi: int,
 
 
 def canonical_top_k(queries: np.ndarray, features: np.ndarray,
-                     rows: np.ndarray, candidates: np.ndarray,
-                     k: int) -> Tuple[np.ndarray, np.ndarray]:
+                    rows: np.ndarray, candidates: np.ndarray,
+                    k: int) -> Tuple[np.ndarray, np.ndarray]:
     """Canonical similarities of the candidates, sorted, cut to ``k`` per row.
 
     Order: descending similarity, then ascending index; missing candidates (-1)
