@@ -114,4 +114,3 @@ def bucket_crops(crops: Sequence[Tensor], background: Tensor,
         buckets.append((batch, boxes,
                         torch.as_tensor(positions, device=batch.device)))
     return buckets
-
