@@ -175,7 +175,7 @@ def generate_pseudo_labels(features: np.ndarray,
     tick = time.perf_counter()
     distance = k_reciprocal_jaccard_distance(
         features, k1, k2, knn=knn, cutoff=float(np.nextafter(max(eps), 2.0)),
-        pairs='all' if search == 'exact' else 'knn')
+        pairs='all' if index is None else 'knn')
     finish('jaccard', tick)
 
     tick = time.perf_counter()
