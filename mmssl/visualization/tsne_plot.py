@@ -34,8 +34,11 @@ def tsne_project(features: np.ndarray, perplexity: float = 30.0,
     perplexity = float(min(perplexity, len(features) - 1))
     # exact gradients for small sets: Barnes-Hut's threaded loop costs more there
     method = 'exact' if len(features) <= EXACT_TSNE_MAX_POINTS else 'barnes_hut'
+    # scikit-learn's 'auto' rate, max(n / 48, 50), stalls small maps in local
+    # minima (seen with scikit-learn 1.9): at least 200, the classic default
+    learning_rate = max(len(features) / 48.0, 200.0)
     tsne = TSNE(n_components=2, perplexity=perplexity, init='pca', method=method,
-                random_state=seed)
+                learning_rate=learning_rate, random_state=seed)
     return tsne.fit_transform(features).astype(np.float32)
 
 
