@@ -54,7 +54,7 @@ def ensure_synthps_rendered(data_root: str,
     Args:
         data_root: the SynthPS root.
         render_cfg: keyword arguments of
-            :func:`mmssl.datasets.synthps.render_synthps` (``seed`` and sizes).
+            :func:`mmssl.synthps.render_synthps` (``seed`` and sizes).
 
     Returns:
         True when this call rendered the set, False when it was already there.
@@ -65,7 +65,7 @@ def ensure_synthps_rendered(data_root: str,
     with exclusive_file_lock(render_lock_path(data_root)):
         if osp.isfile(marker):  # another process rendered it while we waited
             return False
-        from .synthps import render_synthps  # lazy: only needed to render
+        from ..synthps import render_synthps  # lazy: only needed to render
         print_log(f'SynthPS: rendering into {data_root} ({render_cfg or {}})',
                   logger='current')
         render_synthps(data_root, **(render_cfg or {}))

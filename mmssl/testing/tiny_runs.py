@@ -31,7 +31,7 @@ def config_path(name: str) -> str:
 
 def render_tiny_synthps(root: str) -> str:
     """Render a tiny SynthPS (8 train and 6 test frames of 96 x 128) into ``root``."""
-    from mmssl.datasets.synthps import render_synthps
+    from mmssl.synthps import render_synthps
     if not osp.exists(osp.join(root, 'frame_train.mat')):
         render_synthps(root, **TINY_SYNTHPS)
     return root

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from mmengine.registry import init_default_scope
 
-import mmssl.datasets.synthps as synthps_package
+import mmssl.synthps as synthps_package
 from mmssl.datasets import SynthPSDataset
 from mmssl.datasets.synthps_dataset import (ensure_synthps_rendered,
                                             render_lock_path)

@@ -6,7 +6,7 @@ import pytest
 import scipy.io
 
 from mmssl.datasets.formats import load_prw_annotation, load_prw_name_list
-from mmssl.datasets.synthps.writer import (COMPLETION_FILE, MARKER_FILE,
+from mmssl.synthps.writer import (COMPLETION_FILE, MARKER_FILE,
                                            prepare_root, remove_stale_frames,
                                            stamp_mat_header, write_frame,
                                            write_name_list)

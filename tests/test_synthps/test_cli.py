@@ -1,11 +1,11 @@
-"""The mmssl-synthps command line and ``python -m mmssl.datasets.synthps``."""
+"""The mmssl-synthps command line and ``python -m mmssl.synthps``."""
 import json
 import runpy
 import sys
 
 import pytest
 
-from mmssl.datasets.synthps.cli import main
+from mmssl.synthps.cli import main
 
 SMALL_ARGS = ['--num-train-ids', '4', '--num-test-ids', '3',
               '--num-train-frames', '6', '--num-test-frames', '5',
@@ -35,10 +35,10 @@ def test_cli_renders_and_prints_statistics(tmp_path, capsys):
 def test_python_dash_m_entry_point(tmp_path, capsys, monkeypatch):
     out = tmp_path / 'root'
     monkeypatch.setattr(sys, 'argv',
-                        ['mmssl.datasets.synthps', '--out', str(out)] +
+                        ['mmssl.synthps', '--out', str(out)] +
                         SMALL_ARGS)
     with pytest.raises(SystemExit) as exit_info:
-        runpy.run_module('mmssl.datasets.synthps', run_name='__main__')
+        runpy.run_module('mmssl.synthps', run_name='__main__')
     assert exit_info.value.code == 0
     assert 'frames.train' in capsys.readouterr().out
     assert (out / 'query_info.txt').is_file()

@@ -13,7 +13,7 @@ from typing import List, Union
 import numpy as np
 from mmengine.utils import ProgressBar
 
-from ..formats import save_prw_queries
+from ..datasets.formats import save_prw_queries
 from .appearance import random_appearance, sample_identity_appearances
 from .camera import sample_camera_styles
 from .composition import compose_frame

@@ -47,7 +47,7 @@ def draw_object(kind: str, height: int, rng: np.random.Generator) -> Sprite:
         rng: random generator for shape and colour.
 
     Returns:
-        A :class:`~mmssl.datasets.synthps.sprite.Sprite` whose bottom row touches the
+        A :class:`~mmssl.synthps.sprite.Sprite` whose bottom row touches the
         ground.
 
     Raises:

@@ -232,7 +232,7 @@ def place_object(style: CameraStyle, kind: str, centre_x: float,
 
     Args:
         style: the camera.
-        kind: object kind (see :mod:`mmssl.datasets.synthps.objects`).
+        kind: object kind (see :mod:`mmssl.synthps.objects`).
         centre_x: x of its centre.
         foot_y: y of its ground contact.
         rng: random generator.

@@ -5,7 +5,7 @@ Examples::
     mmssl-synthps --out data/synthps
     mmssl-synthps --out /tmp/tiny --num-train-ids 6 --num-test-ids 4 \\
         --num-train-frames 12 --num-test-frames 8
-    python -m mmssl.datasets.synthps --out data/synthps --stats-only
+    python -m mmssl.synthps --out data/synthps --stats-only
 """
 import argparse
 import json

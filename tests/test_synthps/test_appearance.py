@@ -4,7 +4,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from mmssl.datasets.synthps.appearance import (CLOTHING_PALETTE,
+from mmssl.synthps.appearance import (CLOTHING_PALETTE,
                                                PersonAppearance, look_alike,
                                                random_appearance,
                                                sample_identity_appearances)
@@ -55,7 +55,7 @@ def test_colours_resolve_from_the_palettes():
 
 
 def test_exhausted_attribute_space_raises(monkeypatch):
-    from mmssl.datasets.synthps import appearance as module
+    from mmssl.synthps import appearance as module
     constant = random_appearance(np.random.default_rng(3))
     monkeypatch.setattr(module, 'random_appearance', lambda rng: constant)
     with pytest.raises(RuntimeError, match='distinct'):

@@ -1,7 +1,7 @@
 """Shared fixtures: one small SynthPS root rendered once per test session."""
 import pytest
 
-from mmssl.datasets.synthps import render_synthps
+from mmssl.synthps import render_synthps
 
 #: Small but complete: two splits, three cameras, unlabelled persons, queries.
 SMALL = dict(seed=3, num_train_ids=6, num_test_ids=4, num_train_frames=10,

@@ -1,7 +1,7 @@
 """Cameras: ground-plane geometry and per-camera illumination."""
 import numpy as np
 
-from mmssl.datasets.synthps.camera import (apply_illumination,
+from mmssl.synthps.camera import (apply_illumination,
                                            sample_camera_styles)
 
 

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from mmssl.datasets.synthps.queries import Sighting, select_queries
+from mmssl.synthps.queries import Sighting, select_queries
 
 
 def _sighting(pid, frame, camera, visible=0.9, inside=True):

@@ -2,12 +2,12 @@
 import numpy as np
 import pytest
 
-from mmssl.datasets.synthps.appearance import sample_identity_appearances
-from mmssl.datasets.synthps.camera import sample_camera_styles
-from mmssl.datasets.synthps.composition import (ComposedFrame, compose_frame,
+from mmssl.synthps.appearance import sample_identity_appearances
+from mmssl.synthps.camera import sample_camera_styles
+from mmssl.synthps.composition import (ComposedFrame, compose_frame,
                                                 paint_in_depth_order)
-from mmssl.datasets.synthps.scene import PlacedSprite, build_camera_scene
-from mmssl.datasets.synthps.sprite import Sprite
+from mmssl.synthps.scene import PlacedSprite, build_camera_scene
+from mmssl.synthps.sprite import Sprite
 
 
 def _block(value, height=6, width=4):

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from mmssl.datasets.synthps.schedule import assign_cameras, plan_split
+from mmssl.synthps.schedule import assign_cameras, plan_split
 
 
 def test_cameras_take_turns_evenly():

@@ -20,7 +20,7 @@ from typing import Iterable
 import cv2
 import numpy as np
 
-from ..formats import save_prw_annotation, save_prw_name_list
+from ..datasets.formats import save_prw_annotation, save_prw_name_list
 
 MARKER_FILE = 'synthps.json'
 COMPLETION_FILE = 'frame_train.mat'
@@ -74,7 +74,7 @@ def prepare_root(root: Path, parameters: dict) -> None:
         completion.unlink()
     for sub in SUBDIRS:
         (root / sub).mkdir(exist_ok=True)
-    marker = dict(generator='mmssl.datasets.synthps', format='PRW',
+    marker = dict(generator='mmssl.synthps', format='PRW',
                   parameters=parameters)
     (root / MARKER_FILE).write_text(json.dumps(marker, indent=2, sort_keys=True) +
                                     '\n')

@@ -13,7 +13,8 @@ from typing import Dict, List, Union
 
 import numpy as np
 
-from ..formats import load_prw_annotation, load_prw_name_list, load_prw_queries
+from ..datasets.formats import (load_prw_annotation, load_prw_name_list,
+                                load_prw_queries)
 
 _CAMERA = re.compile(r'c(\d)')
 

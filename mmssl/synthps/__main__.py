@@ -1,4 +1,4 @@
-"""``python -m mmssl.datasets.synthps``: the SynthPS command line."""
+"""``python -m mmssl.synthps``: the SynthPS command line."""
 import sys
 
 from .cli import main

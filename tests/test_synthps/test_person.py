@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from mmssl.datasets.synthps.appearance import PersonAppearance
-from mmssl.datasets.synthps.person import (BAG, HAIR, SKIN, UPPER, Pose,
+from mmssl.synthps.appearance import PersonAppearance
+from mmssl.synthps.person import (BAG, HAIR, SKIN, UPPER, Pose,
                                            draw_person_labels, random_pose,
                                            render_person)
 

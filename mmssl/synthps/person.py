@@ -3,7 +3,7 @@
 The person is first drawn as a *part label map* (skin, hair, top, trousers, shoes,
 bag, hat...) at a canonical height of 96 to 256 pixels, about twice its height in the
 frame, then coloured from its
-:class:`~mmssl.datasets.synthps.appearance.PersonAppearance` (clothing patterns,
+:class:`~mmssl.synthps.appearance.PersonAppearance` (clothing patterns,
 shading, part outlines, cloth noise) and finally shrunk with area interpolation to the
 height it has in the frame. Stripes, checks, logos, eyes and outlines are a few
 canonical pixels wide, so they survive at large heights and are averaged away at small
@@ -401,7 +401,7 @@ def render_person(appearance: PersonAppearance, height: int,
         pose: the pose; drawn from ``rng`` when None.
 
     Returns:
-        A :class:`~mmssl.datasets.synthps.sprite.Sprite` cropped to the person, whose
+        A :class:`~mmssl.synthps.sprite.Sprite` cropped to the person, whose
         ``alpha >= 0.5`` mask is ``height`` pixels tall (to within a pixel).
     """
     if height < 4:

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from mmssl.datasets.synthps.sprite import Sprite, paste_sprite
+from mmssl.synthps.sprite import Sprite, paste_sprite
 
 
 def _square(value=200, size=10):

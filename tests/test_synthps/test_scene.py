@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
-from mmssl.datasets.synthps.camera import sample_camera_styles
-from mmssl.datasets.synthps.objects import OBJECT_KINDS, draw_object
-from mmssl.datasets.synthps.scene import (build_camera_scene, place_object,
+from mmssl.synthps.camera import sample_camera_styles
+from mmssl.synthps.objects import OBJECT_KINDS, draw_object
+from mmssl.synthps.scene import (build_camera_scene, place_object,
                                           render_background)
 
 

@@ -4,7 +4,7 @@ import pytest
 
 from mmssl.datasets.formats import (save_prw_annotation, save_prw_name_list,
                                     save_prw_queries)
-from mmssl.datasets.synthps.statistics import (camera_of, format_statistics,
+from mmssl.synthps.statistics import (camera_of, format_statistics,
                                                synthps_statistics)
 
 

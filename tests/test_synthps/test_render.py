@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import scipy.io
 
-from mmssl.datasets.synthps import render_synthps
+from mmssl.synthps import render_synthps
 
 NAME = re.compile(r'^c(\d)s1_(\d{6})$')
 
@@ -227,7 +227,7 @@ def test_bad_parameters_are_refused_before_writing(tmp_path, small_parameters,
 
 def test_incomplete_root_has_no_frame_train(tmp_path, small_parameters,
                                             monkeypatch):
-    from mmssl.datasets.synthps import render as render_module
+    from mmssl.synthps import render as render_module
 
     def broken(*args, **kwargs):
         raise RuntimeError('stop')
