@@ -8,6 +8,8 @@ wait, then all read the same files.
 """
 import contextlib
 import fcntl
+import json
+import logging
 import os
 import os.path as osp
 from typing import Iterator, Optional
@@ -44,12 +46,48 @@ def exclusive_file_lock(path: str) -> Iterator[None]:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
+def stale_synthps_root(data_root: str,
+                       render_cfg: Optional[dict] = None) -> Optional[str]:
+    """Why a complete root does not hold what ``render_cfg`` renders, or None.
+
+    A root is stale when its ``synthps.json`` names another renderer version or
+    other parameters (the defaults of ``render_synthps`` with ``render_cfg``). A
+    root without ``synthps.json`` was not written by the renderer (a PRW-format
+    root of the user's): it is read as it is.
+    """
+    from ..synthps.render import render_parameters  # lazy: renderer only
+    from ..synthps.writer import MARKER_FILE, RENDERER_VERSION
+    marker_path = osp.join(data_root, MARKER_FILE)
+    if not osp.isfile(marker_path):
+        return None
+    try:
+        with open(marker_path) as handle:
+            marker = json.load(handle)
+    except (OSError, ValueError) as error:
+        return f'{marker_path} cannot be read ({error})'
+    cfg = {k: v for k, v in (render_cfg or {}).items() if k != 'progress'}
+    wanted = render_parameters(**cfg)
+    version = marker.get('version', 1)
+    if version != RENDERER_VERSION:
+        return (f'it was rendered by SynthPS renderer version {version}, this is '
+                f'version {RENDERER_VERSION}')
+    found = marker.get('parameters', {})
+    changed = sorted(k for k in wanted if found.get(k) != wanted[k])
+    if changed:
+        return 'its parameters differ: ' + ', '.join(
+            f'{k}={found.get(k)!r} (wanted {wanted[k]!r})' for k in changed)
+    return None
+
+
 def ensure_synthps_rendered(data_root: str,
                             render_cfg: Optional[dict] = None) -> bool:
     """Render SynthPS into ``data_root`` unless it is already there.
 
-    Safe to call from several processes at once: only one renders, the others
-    wait on the lock and find the finished root.
+    A complete root of another renderer version or with other parameters than
+    ``render_cfg`` asks for is rendered again, with a warning that says why (a
+    SynthPS root holds only what the renderer wrote). Safe to call from several
+    processes at once: only one renders, the others wait on the lock and find the
+    finished root.
 
     Args:
         data_root: the SynthPS root.
@@ -60,10 +98,20 @@ def ensure_synthps_rendered(data_root: str,
         True when this call rendered the set, False when it was already there.
     """
     marker = osp.join(data_root, COMPLETE_MARKER)
-    if osp.isfile(marker):
+
+    def up_to_date() -> bool:
+        if not osp.isfile(marker):
+            return False
+        reason = stale_synthps_root(data_root, render_cfg)
+        if reason is not None:
+            print_log(f'SynthPS: {data_root} is rendered again: {reason}',
+                      logger='current', level=logging.WARNING)
+        return reason is None
+
+    if up_to_date():
         return False
     with exclusive_file_lock(render_lock_path(data_root)):
-        if osp.isfile(marker):  # another process rendered it while we waited
+        if up_to_date():  # another process rendered it while we waited
             return False
         from ..synthps import render_synthps  # lazy: only needed to render
         print_log(f'SynthPS: rendering into {data_root} ({render_cfg or {}})',

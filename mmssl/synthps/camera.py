@@ -1,10 +1,11 @@
 """Cameras of SynthPS: ground-plane geometry, scene style and illumination.
 
-Each camera looks at its own place (colours and textures of walls and ground, a
-horizon), maps a person's height to where the feet stand (persons far away are small and
-high in the frame, near ones are large and low), and has its own illumination: colour
+Each camera maps a person's height to where the feet stand (persons far away are small
+and high in the frame, near ones are large and low) and has its own illumination: colour
 cast, brightness, contrast, gamma, sensor noise, blur and JPEG quality. The same person
-therefore looks different from camera to camera, as in real multi-camera footage.
+therefore looks different from camera to camera, as in real multi-camera footage. It
+also has a usual place (colours and textures of walls and ground), which every frame
+varies (:func:`vary_place`).
 
 Plain numpy/OpenCV; no mmdet import.
 """
@@ -137,6 +138,52 @@ def sample_camera_styles(rng: np.random.Generator, num_cameras: int,
                 jpeg_quality=int(rng.integers(78, 96)),
             ))
     return tuple(styles)
+
+
+#: Chance that a frame's place gets a new wall (ground) texture or new colours.
+PLACE_RESTYLE_CHANCE = 0.5
+
+
+def _jittered(colour: Colour, rng: np.random.Generator, amount: float) -> Colour:
+    values = np.asarray(colour, np.float64) + rng.uniform(-amount, amount, size=3)
+    return tuple(int(v) for v in np.clip(values, 0, 255))
+
+
+def vary_place(style: CameraStyle, rng: np.random.Generator) -> CameraStyle:
+    """The camera's style with the place it looks at redrawn for one frame.
+
+    The camera keeps its geometry (horizon, person scale) and its illumination
+    (colour cast, brightness, contrast, gamma, noise, blur, JPEG quality), so a
+    person still looks the way this camera shows people; what it looks at changes
+    from frame to frame: each of the wall texture, the ground texture and the three
+    scene colours is redrawn with chance :data:`PLACE_RESTYLE_CHANCE`, and
+    otherwise jittered. A detector therefore cannot learn a camera's few fixed
+    backgrounds, and a model trained on one render meets new scenes in another.
+
+    Args:
+        style: the camera.
+        rng: random generator of the frame.
+
+    Returns:
+        A :class:`CameraStyle` with the same camera id, geometry and illumination.
+    """
+    def colour(base: Colour, low: int, high: int) -> Colour:
+        if rng.random() < PLACE_RESTYLE_CHANCE:
+            return _muted_colour(rng, low, high)
+        return _jittered(base, rng, 20.0)
+
+    def texture(current: str, options: Tuple[str, ...]) -> str:
+        if rng.random() < PLACE_RESTYLE_CHANCE:
+            return options[int(rng.integers(len(options)))]
+        return current
+
+    return dataclasses.replace(
+        style,
+        wall_colour=colour(style.wall_colour, 60, 200),
+        ground_colour=colour(style.ground_colour, 50, 170),
+        sky_colour=colour(style.sky_colour, 150, 240),
+        wall_style=texture(style.wall_style, WALL_STYLES),
+        ground_style=texture(style.ground_style, GROUND_STYLES))
 
 
 def apply_illumination(image: np.ndarray, style: CameraStyle,

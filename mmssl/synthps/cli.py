@@ -12,7 +12,7 @@ import json
 import time
 from typing import Optional, Sequence
 
-from .render import render_synthps
+from .render import render_parameters, render_synthps
 from .statistics import format_statistics, synthps_statistics
 
 
@@ -29,19 +29,13 @@ def build_parser() -> argparse.ArgumentParser:
                         help='do not render; print the statistics of --out')
     parser.add_argument('--json', action='store_true',
                         help='also print the statistics as one JSON line')
-    parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--num-train-ids', type=int, default=60)
-    parser.add_argument('--num-test-ids', type=int, default=30)
-    parser.add_argument('--num-train-frames', type=int, default=400)
-    parser.add_argument('--num-test-frames', type=int, default=200)
-    parser.add_argument('--num-cameras', type=int, default=6)
-    parser.add_argument('--height', type=int, default=256,
-                        help='frame height in pixels')
-    parser.add_argument('--width', type=int, default=384,
-                        help='frame width in pixels')
-    parser.add_argument('--min-person-height', type=int, default=24)
-    parser.add_argument('--max-person-height', type=int, default=208)
-    parser.add_argument('--unlabelled-fraction', type=float, default=0.15)
+    defaults = render_parameters()
+    helps = dict(height='frame height in pixels', width='frame width in pixels',
+                 queries_per_identity='most queries of one test identity')
+    for name, value in defaults.items():
+        parser.add_argument('--' + name.replace('_', '-'), type=type(value),
+                            default=value, help=helps.get(name, '') +
+                            ' (default: %(default)s)')
     parser.add_argument('--no-progress', action='store_true',
                         help='hide the progress bar')
     return parser
@@ -63,16 +57,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f'SynthPS statistics of {args.out}')
     else:
         start = time.perf_counter()
-        statistics = render_synthps(
-            args.out, seed=args.seed, num_train_ids=args.num_train_ids,
-            num_test_ids=args.num_test_ids,
-            num_train_frames=args.num_train_frames,
-            num_test_frames=args.num_test_frames, num_cameras=args.num_cameras,
-            height=args.height, width=args.width,
-            min_person_height=args.min_person_height,
-            max_person_height=args.max_person_height,
-            unlabelled_fraction=args.unlabelled_fraction,
-            progress=not args.no_progress)
+        parameters = {name: getattr(args, name) for name in render_parameters()}
+        statistics = render_synthps(args.out, progress=not args.no_progress,
+                                    **parameters)
         print(f'SynthPS rendered into {args.out} in '
               f'{time.perf_counter() - start:.1f} s')
     print(format_statistics(statistics))

@@ -1,11 +1,11 @@
 """Choosing the query boxes of the test identities.
 
-Every test identity gets one query, and a second one from another camera half of the
-time (PRW also has several queries per identity). A query is one of the identity's
-labelled test boxes; boxes that lie inside the frame and are mostly visible are
-preferred, as an annotator would pick them. Since every identity is seen in at least
-two frames of two cameras, each query has its person in another gallery frame, also
-from another camera (multi-view protocol).
+Every test identity gets several queries (four by default), from distinct frames and,
+while its sightings allow, from distinct cameras (PRW also has several queries per
+identity). A query is one of the identity's labelled test boxes; boxes that lie inside
+the frame and are mostly visible are preferred, as an annotator would pick them. Since
+every identity is seen in at least two frames of two cameras, each query has its person
+in another gallery frame, also from another camera (multi-view protocol).
 
 Plain numpy; no mmdet import.
 """
@@ -53,14 +53,19 @@ def _pick(rng: np.random.Generator, sightings: List[Sighting]) -> Sighting:
 
 def select_queries(rng: np.random.Generator,
                    sightings: Sequence[Sighting],
-                   second_query_chance: float = 0.5
-                   ) -> List[Tuple[int, Tuple[float, ...], str]]:
-    """Pick the queries of the test identities.
+                   queries_per_identity: int = 4
+                   ) -> List[Tuple[int, Tuple[float, float, float, float], str]]:
+    """Pick up to ``queries_per_identity`` query boxes of every test identity.
+
+    The queries of one identity come from distinct frames, and each one, while it
+    can, from a camera its earlier queries do not use (PRW also has several queries
+    per identity, from different cameras). A query keeps at least one other frame
+    of its person in the gallery, since an identity is seen in two frames or more.
 
     Args:
         rng: the random generator to draw from.
         sightings: every labelled test box.
-        second_query_chance: chance of a second query from another camera.
+        queries_per_identity: most queries of one identity (>= 1).
 
     Returns:
         ``(pid, [x, y, w, h], frame name)`` tuples sorted by pid, as
@@ -68,8 +73,11 @@ def select_queries(rng: np.random.Generator,
 
     Raises:
         ValueError: an identity is seen in fewer than two frames (no gallery frame
-            would hold it).
+            would hold it), or ``queries_per_identity < 1``.
     """
+    if queries_per_identity < 1:
+        raise ValueError(f'queries_per_identity must be >= 1, got '
+                         f'{queries_per_identity}')
     by_person = {}
     for sighting in sightings:
         by_person.setdefault(sighting.person_id, []).append(sighting)
@@ -80,10 +88,14 @@ def select_queries(rng: np.random.Generator,
             raise ValueError(f'test identity {pid} is seen in frame '
                              f'{own[0].frame_name} only; a query needs its '
                              'person in another gallery frame')
-        first = _pick(rng, own)
-        queries.append((pid, first.box, first.frame_name))
-        others = [s for s in own if s.camera_id != first.camera_id]
-        if others and rng.random() < second_query_chance:
-            second = _pick(rng, others)
-            queries.append((pid, second.box, second.frame_name))
+        used_frames, used_cameras = set(), set()
+        for _ in range(min(queries_per_identity, len(own))):
+            left = [s for s in own if s.frame_name not in used_frames]
+            if not left:
+                break
+            new_camera = [s for s in left if s.camera_id not in used_cameras]
+            chosen = _pick(rng, new_camera or left)
+            used_frames.add(chosen.frame_name)
+            used_cameras.add(chosen.camera_id)
+            queries.append((pid, chosen.box, chosen.frame_name))
     return queries

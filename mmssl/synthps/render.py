@@ -1,21 +1,23 @@
 """Rendering a whole SynthPS root: identities, cameras, frames, masks, queries.
 
 ``render_synthps`` draws the identities and the cameras, plans which identities each
-frame shows, composes and writes every frame with its instance mask and annotation,
-picks the queries and writes the split lists, ``frame_train.mat`` last. Every random
+frame shows, composes every frame in a place of its own (the camera's style varied,
+:func:`~mmssl.synthps.camera.vary_place`), writes it with its instance mask and
+annotation, picks the queries and writes the split lists, ``frame_train.mat`` last. Every random
 choice comes from generators seeded by ``seed`` and the part/frame they serve, so the
 same seed renders the same files.
 """
+import inspect
 import math
 from pathlib import Path
-from typing import List, Union
+from typing import Dict, List, Union
 
 import numpy as np
 from mmengine.utils import ProgressBar
 
 from ..datasets.formats import save_prw_queries
 from .appearance import random_appearance, sample_identity_appearances
-from .camera import sample_camera_styles
+from .camera import sample_camera_styles, vary_place
 from .composition import compose_frame
 from .queries import Sighting, select_queries
 from .scene import build_camera_scene
@@ -37,13 +39,16 @@ _IDENTITIES, _CAMERAS, _SCENES, _PLANS, _FRAMES, _QUERIES = range(6)
 def _check_parameters(p: dict) -> None:
     for key in ('seed', 'num_train_ids', 'num_test_ids', 'num_train_frames',
                 'num_test_frames', 'num_cameras', 'height', 'width',
-                'min_person_height', 'max_person_height'):
+                'min_person_height', 'max_person_height', 'queries_per_identity'):
         if not isinstance(p[key], (int, np.integer)) or isinstance(p[key], bool):
             raise TypeError(f'{key} must be an int, got {p[key]!r}')
     if p['seed'] < 0:
         raise ValueError(f'seed must be >= 0, got {p["seed"]}')
     if p['num_train_ids'] < 1 or p['num_test_ids'] < 1:
         raise ValueError('num_train_ids and num_test_ids must be >= 1')
+    if p['queries_per_identity'] < 1:
+        raise ValueError(f'queries_per_identity must be >= 1, got '
+                         f'{p["queries_per_identity"]}')
     if not 2 <= p['num_cameras'] <= 9:
         raise ValueError(f'num_cameras must be in 2..9 (PRW frame names hold one '
                          f'camera digit), got {p["num_cameras"]}')
@@ -84,18 +89,42 @@ def _frame_names(cameras_per_split: List[np.ndarray]) -> List[List[str]]:
     return names
 
 
+def render_parameters(**overrides) -> Dict[str, Union[int, float]]:
+    """The full, checked parameters of a rendering: the defaults of
+    :func:`render_synthps` with ``overrides`` (its keyword arguments but ``root``
+    and ``progress``), JSON-ready, as ``synthps.json`` stores them.
+
+    Raises:
+        TypeError: an unknown parameter, or a count or size that is not an int.
+        ValueError: inconsistent parameters.
+    """
+    signature = inspect.signature(render_synthps)
+    defaults = {name: p.default for name, p in signature.parameters.items()
+                if name not in ('root', 'progress')}
+    unknown = sorted(set(overrides) - set(defaults))
+    if unknown:
+        raise TypeError(f'unknown SynthPS render parameters {unknown}; expected '
+                        f'some of {sorted(defaults)}')
+    parameters = dict(defaults, **overrides)
+    parameters['unlabelled_fraction'] = float(parameters['unlabelled_fraction'])
+    _check_parameters(parameters)
+    return {key: value if key == 'unlabelled_fraction' else int(value)
+            for key, value in parameters.items()}
+
+
 def render_synthps(root: Union[str, Path],
                    seed: int = 0,
                    num_train_ids: int = 60,
-                   num_test_ids: int = 30,
+                   num_test_ids: int = 100,
                    num_train_frames: int = 400,
-                   num_test_frames: int = 200,
+                   num_test_frames: int = 500,
                    num_cameras: int = 6,
                    height: int = 256,
                    width: int = 384,
                    min_person_height: int = 24,
                    max_person_height: int = 208,
                    unlabelled_fraction: float = 0.15,
+                   queries_per_identity: int = 4,
                    progress: bool = True) -> dict:
     """Render the SynthPS synthetic person-search dataset in the PRW layout.
 
@@ -119,6 +148,8 @@ def render_synthps(root: Union[str, Path],
         min_person_height: smallest person height (pixels).
         max_person_height: largest person height (pixels).
         unlabelled_fraction: expected share of unlabelled boxes (0..0.5).
+        queries_per_identity: most queries of one test identity, from distinct
+            frames and cameras (see :func:`~mmssl.synthps.queries.select_queries`).
         progress: show an mmengine progress bar.
 
     Returns:
@@ -129,17 +160,14 @@ def render_synthps(root: Union[str, Path],
         TypeError: a count or size is not an int.
         FileExistsError: ``root`` is a non-empty folder that is not a SynthPS root.
     """
-    parameters = dict(seed=seed, num_train_ids=num_train_ids,
-                      num_test_ids=num_test_ids,
-                      num_train_frames=num_train_frames,
-                      num_test_frames=num_test_frames, num_cameras=num_cameras,
-                      height=height, width=width,
-                      min_person_height=min_person_height,
-                      max_person_height=max_person_height,
-                      unlabelled_fraction=float(unlabelled_fraction))
-    _check_parameters(parameters)
-    parameters = {key: int(value) if key != 'unlabelled_fraction' else value
-                  for key, value in parameters.items()}  # JSON-ready
+    parameters = render_parameters(
+        seed=seed, num_train_ids=num_train_ids, num_test_ids=num_test_ids,
+        num_train_frames=num_train_frames, num_test_frames=num_test_frames,
+        num_cameras=num_cameras, height=height, width=width,
+        min_person_height=min_person_height,
+        max_person_height=max_person_height,
+        unlabelled_fraction=unlabelled_fraction,
+        queries_per_identity=queries_per_identity)
     root = Path(root)
     prepare_root(root, parameters)
 
@@ -155,10 +183,7 @@ def render_synthps(root: Union[str, Path],
                                      num_train_ids + num_test_ids + 1)))
     styles = sample_camera_styles(stream(_CAMERAS), num_cameras, height, width,
                                   min_person_height, max_person_height)
-    scenes = {style.camera_id: build_camera_scene(style,
-                                                  stream(_SCENES,
-                                                         style.camera_id))
-              for style in styles}
+    camera_style = {style.camera_id: style for style in styles}
     split_frames = dict(train=num_train_frames, test=num_test_frames)
     splits = ('train', 'test')
     cameras = [assign_cameras(stream(_PLANS, 0, i), split_frames[split],
@@ -178,7 +203,9 @@ def render_synthps(root: Union[str, Path],
             pids = [pids[int(i)] for i in rng.permutation(len(pids))]
             people = [identity_appearance[pid] if pid != UNLABELLED_PID else
                       random_appearance(rng) for pid in pids]
-            scene = scenes[plan.camera_id]
+            place = stream(_SCENES, split_index, frame_index)
+            scene = build_camera_scene(
+                vary_place(camera_style[plan.camera_id], place), place)
             frame = compose_frame(scene, people, rng, min_person_height,
                                   max_person_height)
             rows = np.zeros((len(pids), 5), dtype=np.float64)
@@ -201,7 +228,7 @@ def render_synthps(root: Union[str, Path],
     if bar is not None:
         bar.file.write('\n')
 
-    queries = select_queries(stream(_QUERIES), sightings)
+    queries = select_queries(stream(_QUERIES), sightings, queries_per_identity)
     save_prw_queries(str(root / 'query_info.txt'), queries)
     remove_stale_frames(root, names['train'] + names['test'])
     write_name_list(root / 'frame_test.mat', 'img_index_test',

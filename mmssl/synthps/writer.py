@@ -5,8 +5,8 @@ The PRW writers of :mod:`mmssl.datasets.formats` are used for every ``.mat`` and
 a MAT-file header; :func:`stamp_mat_header` replaces it with a fixed text, so the same
 seed gives byte-identical annotation files.
 
-A root is marked as SynthPS by ``synthps.json`` (the generator and its parameters),
-written first; ``frame_train.mat``, which readers test for, is written last, so a
+A root is marked as SynthPS by ``synthps.json`` (the generator, its version and its
+parameters), written first; ``frame_train.mat``, which readers test for, is written last, so a
 half-written root never looks complete. A non-empty directory without the marker is
 never written into.
 
@@ -23,6 +23,10 @@ import numpy as np
 from ..datasets.formats import save_prw_annotation, save_prw_name_list
 
 MARKER_FILE = 'synthps.json'
+#: Version of what the renderer draws: raised whenever the same parameters and seed
+#: render different content, so a root of an older renderer can be told apart.
+#: 2: every frame shows a place of its own; several queries per test identity.
+RENDERER_VERSION = 2
 COMPLETION_FILE = 'frame_train.mat'
 SUBDIRS = ('frames', 'annotations', 'masks')
 _MAT_DESCRIPTION_BYTES = 116
@@ -75,7 +79,7 @@ def prepare_root(root: Path, parameters: dict) -> None:
     for sub in SUBDIRS:
         (root / sub).mkdir(exist_ok=True)
     marker = dict(generator='mmssl.synthps', format='PRW',
-                  parameters=parameters)
+                  version=RENDERER_VERSION, parameters=parameters)
     (root / MARKER_FILE).write_text(json.dumps(marker, indent=2, sort_keys=True) +
                                     '\n')
 

@@ -115,3 +115,22 @@ def test_real_renderer_end_to_end(tmp_path):
     protocol = test.metainfo['search_protocol']
     assert len(test) == len(protocol['gallery_img_ids']) + len(
         protocol['queries'])
+
+
+def test_root_of_another_version_or_parameters_is_rendered_again(tmp_path):
+    from mmssl.synthps.writer import MARKER_FILE, RENDERER_VERSION
+    from mmssl.testing import TINY_SYNTHPS
+    from mmssl.datasets.synthps_dataset import stale_synthps_root
+    root = str(tmp_path / 'synthps')
+    cfg = dict(TINY_SYNTHPS)
+    assert ensure_synthps_rendered(root, cfg) is True
+    assert stale_synthps_root(root, cfg) is None
+    assert ensure_synthps_rendered(root, cfg) is False
+    assert 'seed=0 (wanted 1)' in stale_synthps_root(root, dict(cfg, seed=1))
+    marker_path = osp.join(root, MARKER_FILE)
+    marker = json.load(open(marker_path))
+    marker['version'] = RENDERER_VERSION - 1
+    json.dump(marker, open(marker_path, 'w'))
+    assert f'version {RENDERER_VERSION - 1}' in stale_synthps_root(root, cfg)
+    assert ensure_synthps_rendered(root, cfg) is True  # rendered again
+    assert json.load(open(marker_path))['version'] == RENDERER_VERSION

@@ -1,4 +1,4 @@
-"""Query selection: one or two per identity, good boxes preferred, other camera."""
+"""Query selection: several per identity, good boxes first, distinct frames and cameras."""
 import numpy as np
 import pytest
 
@@ -18,17 +18,35 @@ def test_queries_cover_every_identity_and_prefer_good_boxes():
         sightings.append(_sighting(pid, 10 * pid + 1, 1, visible=0.3))
         sightings.append(_sighting(pid, 10 * pid + 2, 2, visible=0.95,
                                    inside=False))
-    queries = select_queries(np.random.default_rng(0), sightings)
+    queries = select_queries(np.random.default_rng(0), sightings,
+                             queries_per_identity=2)
     pids = [q[0] for q in queries]
     assert set(pids) == set(range(1, 21)) and pids == sorted(pids)
-    firsts = {}
+    by_pid = {}
     for pid, box, name in queries:
-        firsts.setdefault(pid, name)
-    # The only good sighting (inside, mostly visible) is always the first query.
-    assert all(name == f'c1s1_{10 * pid:06d}' for pid, name in firsts.items())
-    seconds = [q for i, q in enumerate(queries) if i and queries[i - 1][0] == q[0]]
-    assert 3 <= len(seconds) <= 17
-    assert all(name.startswith('c2') for _, _, name in seconds)
+        by_pid.setdefault(pid, []).append(name)
+    # the only good sighting (inside, mostly visible) comes first; the second
+    # query is from the other camera, where the only box is a poor one
+    for pid, names in by_pid.items():
+        assert names == [f'c1s1_{10 * pid:06d}', f'c2s1_{10 * pid + 2:06d}']
+
+
+def test_several_queries_per_identity_from_distinct_frames_and_cameras():
+    sightings = [_sighting(pid, 100 * pid + k, camera=1 + k % 3)
+                 for pid in range(1, 6) for k in range(9)]
+    queries = select_queries(np.random.default_rng(1), sightings,
+                             queries_per_identity=4)
+    assert len(queries) == 20
+    for pid in range(1, 6):
+        names = [name for p, _, name in queries if p == pid]
+        assert len(set(names)) == 4
+        # three cameras: the first three queries use all three of them
+        assert {name[:2] for name in names[:3]} == {'c1', 'c2', 'c3'}
+    # an identity seen in two frames gets two queries, not four
+    two = [_sighting(9, 1, 1), _sighting(9, 2, 2)]
+    assert len(select_queries(np.random.default_rng(0), two, 4)) == 2
+    with pytest.raises(ValueError, match='queries_per_identity'):
+        select_queries(np.random.default_rng(0), two, 0)
 
 
 def test_identity_seen_once_is_refused():
