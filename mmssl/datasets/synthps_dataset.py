@@ -46,14 +46,29 @@ def exclusive_file_lock(path: str) -> Iterator[None]:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
+def _recorded_parameters(data_root: str) -> dict:
+    """The parameters a root's ``synthps.json`` records that this renderer
+    knows ({} without a readable marker)."""
+    from ..synthps.render import render_parameters  # lazy: renderer only
+    from ..synthps.writer import MARKER_FILE
+    try:
+        with open(osp.join(data_root, MARKER_FILE)) as handle:
+            recorded = json.load(handle).get('parameters', {})
+    except (OSError, ValueError):
+        return {}
+    known = render_parameters()
+    return {k: v for k, v in recorded.items() if k in known}
+
+
 def stale_synthps_root(data_root: str,
                        render_cfg: Optional[dict] = None) -> Optional[str]:
     """Why a complete root does not hold what ``render_cfg`` renders, or None.
 
-    A root is stale when its ``synthps.json`` names another renderer version or
-    other parameters (the defaults of ``render_synthps`` with ``render_cfg``). A
-    root without ``synthps.json`` was not written by the renderer (a PRW-format
-    root of the user's): it is read as it is.
+    A root is stale when its ``synthps.json`` names another renderer version, or
+    another value of a parameter that ``render_cfg`` sets (parameters it leaves
+    out may be anything: a root rendered with other sizes by ``mmssl-synthps``
+    stays usable). A root without ``synthps.json`` was not written by the renderer
+    (a PRW-format root of the user's): it is read as it is.
     """
     from ..synthps.render import render_parameters  # lazy: renderer only
     from ..synthps.writer import MARKER_FILE, RENDERER_VERSION
@@ -66,7 +81,7 @@ def stale_synthps_root(data_root: str,
     except (OSError, ValueError) as error:
         return f'{marker_path} cannot be read ({error})'
     cfg = {k: v for k, v in (render_cfg or {}).items() if k != 'progress'}
-    wanted = render_parameters(**cfg)
+    wanted = {k: v for k, v in render_parameters(**cfg).items() if k in cfg}
     version = marker.get('version', 1)
     if version != RENDERER_VERSION:
         return (f'it was rendered by SynthPS renderer version {version}, this is '
@@ -84,8 +99,9 @@ def ensure_synthps_rendered(data_root: str,
     """Render SynthPS into ``data_root`` unless it is already there.
 
     A complete root of another renderer version or with other parameters than
-    ``render_cfg`` asks for is rendered again, with a warning that says why (a
-    SynthPS root holds only what the renderer wrote). Safe to call from several
+    ``render_cfg`` asks for (:func:`stale_synthps_root`) is rendered again, with
+    its recorded parameters updated by ``render_cfg`` and a warning that says why
+    (a SynthPS root holds only what the renderer wrote). Safe to call from several
     processes at once: only one renders, the others wait on the lock and find the
     finished root.
 
@@ -114,9 +130,12 @@ def ensure_synthps_rendered(data_root: str,
         if up_to_date():  # another process rendered it while we waited
             return False
         from ..synthps import render_synthps  # lazy: only needed to render
-        print_log(f'SynthPS: rendering into {data_root} ({render_cfg or {}})',
+        # a stale root is rendered again with its own parameters, but those
+        # render_cfg sets (a root of mmssl-synthps keeps its sizes)
+        cfg = dict(_recorded_parameters(data_root), **(render_cfg or {}))
+        print_log(f'SynthPS: rendering into {data_root} ({cfg})',
                   logger='current')
-        render_synthps(data_root, **(render_cfg or {}))
+        render_synthps(data_root, **cfg)
         if not osp.isfile(marker):
             raise RuntimeError(f'SynthPS: rendering into {data_root} finished '
                                f'without writing {COMPLETE_MARKER}')

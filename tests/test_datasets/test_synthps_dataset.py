@@ -134,3 +134,21 @@ def test_root_of_another_version_or_parameters_is_rendered_again(tmp_path):
     assert f'version {RENDERER_VERSION - 1}' in stale_synthps_root(root, cfg)
     assert ensure_synthps_rendered(root, cfg) is True  # rendered again
     assert json.load(open(marker_path))['version'] == RENDERER_VERSION
+
+
+def test_unset_parameters_are_not_stale_and_a_stale_root_keeps_its_sizes(tmp_path):
+    from mmssl.synthps.writer import MARKER_FILE, RENDERER_VERSION
+    from mmssl.testing import TINY_SYNTHPS
+    from mmssl.datasets.synthps_dataset import stale_synthps_root
+    root = str(tmp_path / 'synthps')
+    ensure_synthps_rendered(root, dict(TINY_SYNTHPS))
+    # a config that sets only the seed reads a root of other sizes as it is
+    assert stale_synthps_root(root, dict(seed=0)) is None
+    assert stale_synthps_root(root, None) is None
+    marker_path = osp.join(root, MARKER_FILE)
+    marker = json.load(open(marker_path))
+    marker['version'] = RENDERER_VERSION - 1
+    json.dump(marker, open(marker_path, 'w'))
+    assert ensure_synthps_rendered(root, dict(seed=0)) is True
+    again = json.load(open(marker_path))['parameters']
+    assert again['num_train_frames'] == TINY_SYNTHPS['num_train_frames']
