@@ -47,7 +47,8 @@ model = dict(
                 type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0),
             loss_bbox=dict(type='L1Loss', loss_weight=1.0)),
         embedding_head=dict(
-            type='ReIDEmbeddingHead', in_channels=256, embed_dim=256)),
+            type='ReIDEmbeddingHead', in_channels=256, embed_dim=256,
+            num_domains=5)),
     # multi-scale exemplar branch (Sec. 3.2, Eq. 1): SynthPS-sized scales
     exemplar_branch=dict(
         scales=[(56, 24), (112, 48), (224, 96)], with_original=True),

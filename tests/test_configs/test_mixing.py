@@ -31,7 +31,7 @@ def test_config_inherits_mmdet_faster_rcnn_fpn():
     assert roi_head.bbox_head.type == 'Shared2FCBBoxHead'
     assert roi_head.bbox_head.num_classes == 1
     assert roi_head.embedding_head == dict(type='ReIDEmbeddingHead', in_channels=256,
-                                           embed_dim=256)
+                                           embed_dim=256, num_domains=5)
     assert isinstance(model.train_cfg.rcnn, list) and len(model.train_cfg.rcnn) == 1
     assert [model.loss_scale.type, model.loss_cluster.type, model.loss_dml.type] == [
         'ScaleInvariantLoss', 'ClusterContrastLoss', 'DynamicMultiLabelLoss']
@@ -49,8 +49,10 @@ def test_config_inherits_mmdet_faster_rcnn_fpn():
 def shrink(cfg: Config, data_root: str, work_dir: str) -> Config:
     """ResNet-18 with 16 base channels, 32-channel FPN, tiny SynthPS, 2 x 2 iterations."""
     model = cfg.model
+    # batch norms frozen as the mmdet base has them (norm_eval): in train mode
+    # a crop batch of one 1x1 map has no batch statistics
     model.backbone.update(depth=18, base_channels=16, init_cfg=None, frozen_stages=-1,
-                          norm_eval=False)
+                          norm_eval=True)
     model.neck.update(in_channels=[16, 32, 64, 128], out_channels=WIDTH)
     model.rpn_head.update(in_channels=WIDTH, feat_channels=WIDTH)
     roi = model.roi_head

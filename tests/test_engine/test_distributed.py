@@ -21,13 +21,17 @@ def free_port():
 
 def write_config(root, tmp):
     """Tiny SSL config whose features do not depend on the batch: frozen batch
-    norms, lr 0 and no flips, so one process with batch 4 sees what two ranks with batch 2
-    see together."""
+    norms, embedding statistics that neither move nor get calibrated (two ranks
+    see other batches than one process), lr 0 and no flips, so one process with
+    batch 4 sees what two ranks with batch 2 see together."""
     cfg = tiny_ssl_config(root, str(tmp / 'unused'), max_epochs=2)
     model = cfg.model
     model.backbone.norm_eval = True
     model.roi_head.stage_shared_heads.norm_eval = True
-    model.roi_head.embedding_head.norm_eval = True
+    model.roi_head.embedding_head.norm_momentum = 0.0
+    for hook in cfg.custom_hooks:
+        if hook['type'] == 'MemoryBankHook':
+            hook['calibration_images'] = 0
     cfg.optim_wrapper.optimizer.lr = 0.0
     cfg.val_dataloader = cfg.val_cfg = cfg.val_evaluator = None
     cfg.train_dataloader.batch_size = 2

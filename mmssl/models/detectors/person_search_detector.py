@@ -14,6 +14,10 @@ from torch import Tensor
 from ..layers import bucket_crops, frozen_bn_statistics, make_exemplar_crops
 from ..losses import cluster_centroids
 
+#: Embedding-head normalisation domain of original-scale crops; scale ``k`` of the
+#: exemplar branch uses the next ones (see ReIDEmbeddingHead, "Domains").
+ORIGINAL_CROP_DOMAIN = 1
+
 
 @MODELS.register_module()
 class PersonSearchDetector(TwoStageDetector):
@@ -155,18 +159,20 @@ class PersonSearchDetector(TwoStageDetector):
         if self.exemplar_with_original:
             original_feats = None
             for batch, crop_boxes, positions in bucket_crops(originals, background):
-                feats = self._embed_crop_batch(batch, crop_boxes)
+                feats = self._embed_crop_batch(batch, crop_boxes,
+                                               ORIGINAL_CROP_DOMAIN)
                 if original_feats is None:
                     original_feats = feats.new_zeros((len(originals),
                                                       feats.shape[1]))
                 original_feats = original_feats.index_copy(0, positions, feats)
             columns.append(original_feats)
-        for crops in scaled:
+        for k, crops in enumerate(scaled):
             batch = torch.cat(crops)
             height, width = batch.shape[-2:]
             crop_boxes = batch.new_tensor([[0, 0, width, height]]).expand(
                 batch.shape[0], 4)
-            columns.append(self._embed_crop_batch(batch, crop_boxes))
+            columns.append(self._embed_crop_batch(batch, crop_boxes,
+                                                  ORIGINAL_CROP_DOMAIN + 1 + k))
         if not self.exemplar_with_original:
             # f^o falls back to the first scale when the original crop is off
             columns.insert(0, columns[0])
@@ -175,15 +181,19 @@ class PersonSearchDetector(TwoStageDetector):
             columns.append(columns[0])
         return torch.stack(columns, dim=1)
 
-    def _embed_crop_batch(self, batch: Tensor, crop_boxes: Tensor) -> Tensor:
+    def _embed_crop_batch(self, batch: Tensor, crop_boxes: Tensor,
+                          domain: int) -> Tensor:
         """Run a batch of crops through the backbone and the re-id head (batch
-        norms keep the running statistics of the scenes)."""
+        norms keep the running statistics of the scenes; the embedding head
+        normalises with ``domain``'s statistics: 1 for original-scale crops,
+        ``2 + k`` for scale ``k``)."""
         rois = torch.cat([
             torch.arange(batch.shape[0], device=batch.device,
                          dtype=crop_boxes.dtype).unsqueeze(1), crop_boxes
         ], dim=1)
         with frozen_bn_statistics(self):
-            return self.roi_head.embed_rois(self.extract_feat(batch), rois)
+            return self.roi_head.embed_rois(self.extract_feat(batch), rois,
+                                            domain=domain)
 
     def reid_features(self, batch_inputs: Tensor, x: Tuple[Tensor],
                       batch_data_samples: SampleList) -> Dict[str, Tensor]:

@@ -87,17 +87,24 @@ class PersonSearchRoIHead(CascadeRoIHead):
         cls_score, bbox_pred = self.bbox_head[stage](bbox_feats)
         return dict(cls_score=cls_score, bbox_pred=bbox_pred, bbox_feats=bbox_feats)
 
-    def embed_rois(self, x: Tuple[Tensor], rois: Tensor) -> Tensor:
+    def embed_rois(self, x: Tuple[Tensor], rois: Tensor, domain: int = 0) -> Tensor:
         """Embed given RoIs ``(n, 5)`` with the last stage's res5 and the re-id head.
 
         Used for ground-truth boxes in training (the instance features f_i), for the
         exemplar crops, and for query boxes at test time.
+
+        Args:
+            x: feature maps.
+            rois: ``(n, 5)`` RoIs.
+            domain: the embedding head's normalisation domain (0: scene RoIs;
+                see :class:`ReIDEmbeddingHead`).
         """
         if not self.with_reid:
             raise RuntimeError('this RoI head has no embedding_head')
         if rois.shape[0] == 0:
             return x[0].new_zeros((0, self.embedding_head.embed_dim))
-        return self.embedding_head(self._stage_feats(self.num_stages - 1, x, rois))
+        return self.embedding_head(self._stage_feats(self.num_stages - 1, x, rois),
+                                   domain=domain)
 
     def predict_bbox(self,
                      x: Tuple[Tensor],

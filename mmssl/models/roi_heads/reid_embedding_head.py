@@ -1,11 +1,17 @@
 """The re-id embedding head: RoI feature map -> 256-d L2-normalised embedding."""
-from typing import Optional
+import contextlib
+from typing import Iterator, Optional
 
+import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmdet.registry import MODELS
 from mmengine.model import BaseModule
 from torch import Tensor
+
+NORM_STATS = ('population', 'batch')
+#: The domain of scene RoIs: what the head embeds at test time.
+SCENE_DOMAIN = 0
 
 
 @MODELS.register_module()
@@ -15,43 +21,153 @@ class ReIDEmbeddingHead(BaseModule):
     The same head embeds the main branch's RoIs (f_i) and the exemplar branch's crops
     (f^o, f^1..f^K), so both live in one space (paper Sec. 3.2).
 
+    The batch norm centres and scales each dimension, which removes the large
+    component that all pooled ReLU features share (without it every cosine is
+    close to 1). How it gets its statistics matters for SSL: the detector embeds the
+    persons of a batch in small groups (the ground-truth boxes, each size bucket of
+    original-scale crops, each exemplar scale), and with batch statistics two crops
+    of one group come out near ``+-1`` in every dimension whatever they show.
+
+    * ``norm_stats='population'`` (default): in training too, every embedding is
+      normalised with the running (population) statistics, so it depends on its own
+      input only; after normalising, each training call updates the running
+      statistics from its batch without gradient (momentum ``norm_momentum``), as
+      batch norm does. Before the first training step the statistics can be
+      estimated with :meth:`calibrating` (``MemoryBankHook`` does, before it fills
+      the banks).
+    * ``norm_stats='batch'``: plain ``BatchNorm1d`` (batch statistics in training),
+      for heads that embed large batches at once.
+
+    **Domains.** Masked exemplar crops (black background, fixed sizes) are another
+    input distribution than scene RoIs: normalised with the scenes' statistics all
+    exemplars share a large common component (mean cosine 0.66 between two
+    persons' f^h on SynthPS, against 0.01 for f_i), which inflates every
+    similarity of M_M. With ``num_domains = K + 2`` (population statistics only),
+    domain 0 holds the scenes' statistics, which test time uses, and domain
+    ``1 + k`` those of exemplar column ``k`` (f^o, f^1..f^K); the projection and the
+    scale of the normalisation are shared, as in domain-specific batch norm (Chang
+    et al., "Domain-Specific Batch Normalization for Unsupervised Domain
+    Adaptation", CVPR 2019). Domain 0's statistics follow ``self.norm.momentum``
+    (``frozen_bn_statistics`` sets it to 0); the other domains' always move with
+    ``norm_momentum``.
+
     Args:
         in_channels: Channels of the RoI feature map (after the res5 stage).
         embed_dim: Embedding size (256 in the paper).
-        norm_eval: Keep the batch norm in eval mode (running statistics) while
-            training, so that an embedding does not depend on the other samples
-            of the batch.
+        norm_stats: ``'population'`` or ``'batch'`` (see above).
+        norm_bias: Learn a bias after the normalisation. Off by default, as in the
+            bias-free "BNNeck" of re-id (Luo et al., "Bag of Tricks and a Strong
+            Baseline for Deep Person Re-identification", CVPRW 2019): a bias is one
+            direction shared by every embedding, which noisy positives of the
+            pseudo labels pull all features towards.
+        norm_momentum: Momentum of the running statistics.
+        num_domains: Sets of population statistics (1: all inputs share the
+            scenes' statistics).
         init_cfg: MMEngine init config.
     """
 
     def __init__(self,
                  in_channels: int,
                  embed_dim: int = 256,
-                 norm_eval: bool = False,
+                 norm_stats: str = 'population',
+                 norm_bias: bool = False,
+                 norm_momentum: float = 0.1,
+                 num_domains: int = 1,
                  init_cfg: Optional[dict] = dict(
                      type='Normal', layer='Linear', std=0.01)) -> None:
         super().__init__(init_cfg)
+        if norm_stats not in NORM_STATS:
+            raise ValueError(f'ReIDEmbeddingHead: norm_stats must be one of '
+                             f'{NORM_STATS}, got {norm_stats!r}')
+        if num_domains < 1 or (num_domains > 1 and norm_stats != 'population'):
+            raise ValueError(f'ReIDEmbeddingHead: num_domains must be >= 1, and '
+                             f'1 unless norm_stats is population; got '
+                             f'{num_domains} with {norm_stats!r}')
         self.embed_dim = embed_dim
-        self.norm_eval = norm_eval
+        self.norm_stats = norm_stats
+        self.norm_momentum = norm_momentum
+        self.num_domains = num_domains
         self.projection = nn.Linear(in_channels, embed_dim)
-        self.norm = nn.BatchNorm1d(embed_dim)
+        self.norm = nn.BatchNorm1d(embed_dim, momentum=norm_momentum)
+        if not norm_bias:
+            nn.init.zeros_(self.norm.bias)
+            self.norm.bias.requires_grad_(False)
+        # statistics of the domains beyond the scenes' (which self.norm holds)
+        extra = num_domains - 1
+        self.register_buffer('domain_mean', torch.zeros(extra, embed_dim))
+        self.register_buffer('domain_var', torch.ones(extra, embed_dim))
+        self.register_buffer('domain_batches', torch.zeros(extra,
+                                                           dtype=torch.long))
+        self._calibrating = False
 
-    def forward(self, feats: Tensor) -> Tensor:
-        """Embed ``(n, C, h, w)`` RoI features into ``(n, embed_dim)`` unit vectors."""
-        pooled = feats.mean(dim=(2, 3))
-        embedded = self.projection(pooled)
-        if self.norm.training and embedded.shape[0] == 1:
-            # batch statistics of one sample are undefined: use the running ones
-            embedded = F.batch_norm(embedded, self.norm.running_mean,
-                                    self.norm.running_var, self.norm.weight,
-                                    self.norm.bias, training=False)
+    def forward(self, feats: Tensor, domain: int = SCENE_DOMAIN) -> Tensor:
+        """Embed ``(n, C, h, w)`` RoI features into ``(n, embed_dim)`` unit vectors.
+
+        Args:
+            feats: RoI feature maps.
+            domain: whose population statistics normalise them (0: scenes);
+                ``domain >= num_domains`` falls back to the last domain.
+        """
+        embedded = self.projection(feats.mean(dim=(2, 3)))
+        norm = self.norm
+        if self.norm_stats == 'batch' and norm.training and embedded.shape[0] > 1:
+            return F.normalize(norm(embedded), dim=1)
+        domain = min(int(domain), self.num_domains - 1)
+        mean, var = self._statistics(domain)
+        # the statistics before this batch's update: nothing of the batch reaches
+        # its own normalisation (a single sample in 'batch' mode too)
+        normalised = F.batch_norm(embedded, mean.clone(), var.clone(), norm.weight,
+                                  norm.bias, training=False, eps=norm.eps)
+        if (norm.training or self._calibrating) and embedded.shape[0] > 1:
+            self._update_statistics(embedded.detach(), domain)
+        return F.normalize(normalised, dim=1)
+
+    def _statistics(self, domain: int):
+        """The running mean and variance of ``domain`` (views of the buffers)."""
+        if domain == SCENE_DOMAIN:
+            return self.norm.running_mean, self.norm.running_var
+        return self.domain_mean[domain - 1], self.domain_var[domain - 1]
+
+    @torch.no_grad()
+    def _update_statistics(self, embedded: Tensor, domain: int) -> None:
+        """Move ``domain``'s running statistics towards this batch's (as batch
+        norm does); while :meth:`calibrating`, they are the cumulative average of
+        the batches seen (batch norm's ``momentum=None``)."""
+        if domain == SCENE_DOMAIN:
+            momentum = self.norm.momentum
+            counter = self.norm.num_batches_tracked
         else:
-            embedded = self.norm(embedded)
-        return F.normalize(embedded, dim=1)
+            momentum = self.norm_momentum
+            counter = self.domain_batches[domain - 1]
+        if momentum == 0.0 and not self._calibrating:
+            return  # frozen, e.g. inside frozen_bn_statistics
+        counter += 1
+        factor = 1.0 / float(counter) if self._calibrating else momentum
+        mean, var = self._statistics(domain)
+        mean.mul_(1 - factor).add_(embedded.mean(dim=0), alpha=factor)
+        var.mul_(1 - factor).add_(embedded.var(dim=0, unbiased=True),
+                                  alpha=factor)
 
-    def train(self, mode: bool = True) -> 'ReIDEmbeddingHead':
-        """Set train mode, keeping the batch norm in eval mode when ``norm_eval``."""
-        super().train(mode)
-        if mode and self.norm_eval:
-            self.norm.eval()
-        return self
+    @contextlib.contextmanager
+    def calibrating(self) -> Iterator[None]:
+        """Estimate every domain's running statistics afresh from the batches
+        embedded inside.
+
+        The statistics are reset on entry and become the average of the batch
+        statistics of every call made inside the context (in train or eval mode);
+        the embeddings returned meanwhile use the statistics gathered so far, so
+        they are for the estimate only. A domain no call reached keeps its reset
+        statistics (mean 0, variance 1).
+        """
+        if self.norm_stats != 'population':
+            raise RuntimeError("ReIDEmbeddingHead.calibrating needs "
+                               "norm_stats='population'")
+        self.norm.reset_running_stats()
+        self.domain_mean.zero_()
+        self.domain_var.fill_(1.0)
+        self.domain_batches.zero_()
+        self._calibrating = True
+        try:
+            yield
+        finally:
+            self._calibrating = False
