@@ -2,13 +2,17 @@
 import json
 from typing import Optional
 
+import numpy as np
 import torch
 from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 from mmdet.registry import HOOKS
 
+from mmssl.diagnostics import crop_histograms, neighbour_identity_precision
 from mmssl.labels import generate_pseudo_labels, pairwise_precision_recall
+from mmssl.labels.degenerate_clusters import (dissolve_large_clusters,
+                                              largest_cluster)
 from .memory_bank_hook import unwrap_model
 
 
@@ -25,10 +29,25 @@ class PseudoLabelHook(Hook):
     by broadcast. They live in the model, so checkpoints carry them and dataloader
     workers never need them.
 
-    It logs a JSON line ``pseudo labels {...}``: epoch, clusters, singletons, mean
-    positives per sample, the threshold t, seconds per step and, when the training
-    set has person ids (diagnostics only; they never reach the losses), the pairwise
-    precision and recall of both label kinds (the paper's Fig. 4).
+    A clustering whose largest cluster holds more than ``max_cluster_share`` of
+    the boxes is *degenerate* (:mod:`mmssl.labels.degenerate_clusters`): it is
+    logged as a warning, its self-paced independence threshold is not kept for the
+    later epochs (SpCL keeps the first epoch's; one learnt from a degenerate
+    clustering would turn every later cluster into singletons), and the clusters
+    over the share are split into singletons before the labels are stored.
+
+    It logs a JSON line ``pseudo labels {...}``: epoch, clusters, singletons, the
+    largest cluster's share, whether the clustering was degenerate, mean positives
+    per sample, the threshold t, seconds per step and, when the training set has
+    person ids (diagnostics only; they never reach the losses or the labels):
+
+    * the pairwise precision and recall of both label kinds (the paper's Fig. 4);
+    * with ``diagnostics``, the nearest-neighbour identity precision
+      (:func:`~mmssl.diagnostics.neighbour_identity_precision`,
+      neighbours from other images) of M_I, M_M and M, and of the colour-histogram
+      floor on the same boxes (``nn_precision_instance``, ``_exemplar``,
+      ``_combined``, ``_colour``); ``tools/analysis_tools/plot_learning_diagnostics.py``
+      draws them over the epochs.
 
     Args:
         start_epoch: First epoch with pseudo labels (before it the detector trains
@@ -40,6 +59,11 @@ class PseudoLabelHook(Hook):
             ``same_image_rule``, ``search``...). A fixed threshold (the paper's Tab. 3
             "ML") is ``alpha=0``.
         log_quality: Log pairwise precision/recall when person ids are known.
+        max_cluster_share: A clustering whose largest cluster holds more than this
+            share of the boxes is degenerate (see above); None never calls one so
+            (for toy sets with a handful of identities).
+        diagnostics: Log the nearest-neighbour identity precision of the banks and
+            of the colour-histogram floor when person ids are known.
     """
 
     priority = 'LOW'
@@ -49,7 +73,9 @@ class PseudoLabelHook(Hook):
                  interval: int = 1,
                  feature_source: str = 'combined',
                  label_cfg: Optional[dict] = None,
-                 log_quality: bool = True) -> None:
+                 log_quality: bool = True,
+                 max_cluster_share: Optional[float] = 0.2,
+                 diagnostics: bool = True) -> None:
         if feature_source not in ('combined', 'instance'):
             raise ValueError("feature_source must be 'combined' or 'instance', "
                              f'got {feature_source!r}')
@@ -58,7 +84,13 @@ class PseudoLabelHook(Hook):
         self.feature_source = feature_source
         self.label_cfg = dict(label_cfg or {})
         self.log_quality = log_quality
+        if max_cluster_share is not None and not 0.0 < max_cluster_share <= 1.0:
+            raise ValueError(f'max_cluster_share must lie in (0, 1] or be None, '
+                             f'got {max_cluster_share}')
+        self.max_cluster_share = max_cluster_share
+        self.diagnostics = diagnostics
         self.independence_threshold: Optional[float] = None
+        self._colour_features: Optional[np.ndarray] = None
 
     def before_train_epoch(self, runner: Runner) -> None:
         """Recompute and broadcast the labels when this epoch is due."""
@@ -88,35 +120,74 @@ class PseudoLabelHook(Hook):
         bank = (memory.combined() if self.feature_source == 'combined' else
                 memory.instance_feats)
         features = bank.detach().float().cpu().numpy()
-        table = runner.train_dataloader.dataset.instance_table()
+        dataset = runner.train_dataloader.dataset
+        table = dataset.instance_table()
         result = generate_pseudo_labels(
             features, table['image_index'], epoch,
             independence_threshold=self.independence_threshold,
             **self.label_cfg)
-        if self.independence_threshold is None:
+        cluster_labels = result.cluster_labels
+        _, largest_share = largest_cluster(cluster_labels)
+        degenerate = (self.max_cluster_share is not None
+                      and largest_share > self.max_cluster_share)
+        if degenerate:
+            runner.logger.warning(
+                f'pseudo labels of epoch {epoch}: degenerate clustering, the '
+                f'largest cluster holds {largest_share:.1%} of the '
+                f'{len(cluster_labels)} boxes (max_cluster_share '
+                f'{self.max_cluster_share:.0%}); its independence threshold is not '
+                'kept and its clusters over that share become singletons')
+            cluster_labels = dissolve_large_clusters(cluster_labels,
+                                                     self.max_cluster_share)
+        elif self.independence_threshold is None:
             self.independence_threshold = result.independence_threshold
-        model.pseudo_labels.set(result.cluster_labels, result.multilabel_indptr,
+        model.pseudo_labels.set(cluster_labels, result.multilabel_indptr,
                                 result.multilabel_indices, epoch,
                                 result.threshold)
         num = len(features)
+        counts = np.bincount(cluster_labels)
         stats = dict(
             epoch=epoch,
             samples=num,
-            clusters=int(result.num_clusters),
-            singletons=int(result.num_singletons),
+            clusters=int((counts > 1).sum()),
+            singletons=int((counts == 1).sum()),
+            largest_cluster_share=float(largest_share),
+            degenerate=bool(degenerate),
             mean_positives=float(result.multilabels.nnz / max(num, 1)),
             threshold=float(result.threshold),
             seconds=float(result.timings.get('total', 0.0)))
         stats.update({f'seconds_{k}': float(v) for k, v in result.timings.items()
                       if k != 'total'})
         person_ids = table['person_id']
-        if self.log_quality and (person_ids >= 0).any():
-            for name, labels in (('cluster', result.cluster_labels),
-                                 ('multilabel', result.multilabels)):
-                scores = pairwise_precision_recall(labels, person_ids)
-                stats[f'{name}_precision'] = float(scores.precision)
-                stats[f'{name}_recall'] = float(scores.recall)
+        if (person_ids >= 0).any():
+            if self.log_quality:
+                for name, labels in (('cluster', cluster_labels),
+                                     ('multilabel', result.multilabels)):
+                    scores = pairwise_precision_recall(labels, person_ids)
+                    stats[f'{name}_precision'] = float(scores.precision)
+                    stats[f'{name}_recall'] = float(scores.recall)
+            if self.diagnostics:
+                stats.update(self._bank_diagnostics(memory, dataset, table))
         return stats
+
+    def _bank_diagnostics(self, memory, dataset, table: dict) -> dict:
+        """Nearest-neighbour identity precision of M_I, M_M, M and the colour
+        floor over the labelled boxes (diagnostics only)."""
+        banks = dict(instance=memory.instance_feats, exemplar=memory.exemplar_feats,
+                     combined=memory.combined())
+        out = {}
+        for name, bank in banks.items():
+            out[f'nn_precision_{name}'] = neighbour_identity_precision(
+                bank.detach().float().cpu().numpy(), table['person_id'],
+                table['image_index'])
+        if self._colour_features is None:
+            paths = [dataset.get_data_info(int(i))['img_path']
+                     for i in range(len(dataset))]
+            self._colour_features = crop_histograms(paths, table['bboxes'],
+                                                    table['image_index'])
+        out['nn_precision_colour'] = neighbour_identity_precision(
+            self._colour_features, table['person_id'], table['image_index'])
+        return out
 
     def before_save_checkpoint(self, runner: Runner, checkpoint: dict) -> None:
         """Keep the self-paced independence threshold of the first epoch."""
