@@ -1,2 +1,3 @@
 """Models: the person-search detector, its RoI head, losses and memory."""
-from . import detectors, layers, losses, memory, roi_heads  # noqa: F401
+from . import (classifiers, detectors, layers, losses, memory,  # noqa: F401
+               pretrained_checkpoints, roi_heads)

@@ -52,11 +52,13 @@ def tiny_ssl_config(data_root: str,
     cfg.work_dir = work_dir
     model = cfg.model
     model.backbone.base_channels = 8
+    model.backbone.init_cfg = None  # the packaged weights are for 16 channels
     model.rpn_head.in_channels = 32
     model.rpn_head.feat_channels = 32
     roi = model.roi_head
     roi.bbox_roi_extractor.out_channels = 32
-    roi.stage_shared_heads.update(in_channels=32, planes=32, num_blocks=1)
+    roi.stage_shared_heads.update(in_channels=32, planes=32, num_blocks=1,
+                                  init_cfg=None)
     for head in roi.bbox_head:
         head.in_channels = 32
     if roi.get('embedding_head') is not None:

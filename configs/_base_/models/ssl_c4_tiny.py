@@ -1,7 +1,12 @@
 # SSL person-search detector sized for a CPU: a ResNet-18-shaped backbone with 16
 # base channels (C4 layout: stages 1-3 in the backbone, a small res5 on the RoIs),
 # two box stages as in SeqNet, 256-d embeddings, the multi-scale exemplar branch.
-# Trained from random init (no ImageNet weights can be downloaded here).
+# ImageNet weights cannot be had here: backbone and res5 start from the packaged
+# SynthPS attribute-classification weights, loaded as the paper configs load
+# torchvision://resnet50 (docs/pretraining.md), and, as there, their batch norms
+# keep the pretrained statistics (norm_eval): no person's features depend on the
+# other persons of its batch (docs/method.md, "Normalisation").
+pretrained = 'mmssl://synthps_r18c16_attributes'
 norm_cfg = dict(type='BN', requires_grad=True)
 model = dict(
     type='PersonSearchDetector',
@@ -22,9 +27,9 @@ model = dict(
         out_indices=(2, ),
         frozen_stages=-1,
         norm_cfg=norm_cfg,
-        norm_eval=False,
+        norm_eval=True,
         style='pytorch',
-        init_cfg=None),
+        init_cfg=dict(type='Pretrained', checkpoint=pretrained)),
     rpn_head=dict(
         type='RPNHead',
         in_channels=64,
@@ -52,7 +57,9 @@ model = dict(
             featmap_strides=[16]),
         stage_shared_heads=dict(
             type='ResStageHead', in_channels=64, planes=128, num_blocks=2,
-            block='basic', stride=2, norm_cfg=norm_cfg),
+            block='basic', stride=2, norm_cfg=norm_cfg, norm_eval=True,
+            init_cfg=dict(
+                type='Pretrained', checkpoint=pretrained, prefix='layer4.')),
         bbox_head=[
             dict(
                 type='BBoxHead',
@@ -71,8 +78,11 @@ model = dict(
                 loss_bbox=dict(type='SmoothL1Loss', beta=1.0, loss_weight=1.0))
             for std in ([0.1, 0.1, 0.2, 0.2], [0.05, 0.05, 0.1, 0.1])
         ],
+        # population statistics of the scenes, of original-scale crops and of
+        # each of the three scales (docs/method.md, "Normalisation")
         embedding_head=dict(
-            type='ReIDEmbeddingHead', in_channels=128, embed_dim=256)),
+            type='ReIDEmbeddingHead', in_channels=128, embed_dim=256,
+            num_domains=5)),
     exemplar_branch=dict(
         scales=[(56, 24), (112, 48), (224, 96)], with_original=True),
     loss_scale=dict(type='ScaleInvariantLoss', margin=0.3, gamma=0.05),

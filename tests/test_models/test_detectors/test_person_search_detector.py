@@ -175,9 +175,11 @@ def test_exemplar_branch_leaves_running_statistics_alone():
     model = build_model().train()
     data = model.data_preprocessor(make_batch(), True)
     boxes = [get_box_tensor(s.gt_instances.bboxes) for s in data['data_samples']]
-    bn = model.backbone.bn1
-    before = bn.running_mean.clone()
+    # the backbone keeps its (pretrained) statistics: its batch norms are frozen
+    assert not model.backbone.bn1.training
+    norm = model.roi_head.embedding_head.norm
+    before = norm.running_mean.clone()
     model.embed_exemplars(data['inputs'], boxes, [None, None])
-    assert torch.equal(bn.running_mean, before)
-    model.extract_feat(data['inputs'])
-    assert not torch.equal(bn.running_mean, before)
+    assert torch.equal(norm.running_mean, before)
+    model.embed_instances(model.extract_feat(data['inputs']), boxes)
+    assert not torch.equal(norm.running_mean, before)
