@@ -21,9 +21,17 @@ from PIL import Image
 
 from mmdet.datasets import BaseDetDataset
 from mmdet.registry import DATASETS
+from mmssl.evaluation.functional.box_iou import aligned_box_iou
 
 UNKNOWN_PERSON_ID = -1
 """``person_id`` of a box whose identity is not annotated."""
+
+UNKNOWN_SIZE = -1
+"""``height`` and ``width`` of a record built without reading its image."""
+
+BOX_READINGS = ('seqnet', 'clipped')
+"""How the PRW and CUHK-SYSU readers turn stored boxes into corners
+(docs/datasets.md, "How boxes are read")."""
 
 
 # ----------------------------------------------------------------- pure helpers
@@ -90,19 +98,42 @@ def clip_xywh_boxes(boxes: np.ndarray, width: int,
     return xyxy, valid
 
 
-def box_iou(box: Sequence[float], boxes: np.ndarray) -> np.ndarray:
-    """IoU of one ``[x1, y1, x2, y2]`` box with ``(K, 4)`` boxes (``(K,)`` floats)."""
-    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
-    box = np.asarray(box, dtype=np.float64)
-    iw = np.clip(np.minimum(box[2], boxes[:, 2]) - np.maximum(box[0], boxes[:, 0]),
-                 0, None)
-    ih = np.clip(np.minimum(box[3], boxes[:, 3]) - np.maximum(box[1], boxes[:, 1]),
-                 0, None)
-    inter = iw * ih
-    area = (box[2] - box[0]) * (box[3] - box[1])
-    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
-    union = area + areas - inter
-    return np.where(union > 0, inter / np.maximum(union, 1e-12), 0.0)
+def area_inside_image(xyxy: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Whether each ``[x1, y1, x2, y2]`` box keeps an area inside the image.
+
+    With an unknown size (:data:`UNKNOWN_SIZE`) only the box's own area is checked.
+
+    Returns:
+        ``(K,)`` bool.
+    """
+    xyxy = np.asarray(xyxy, dtype=np.float64).reshape(-1, 4)
+    if width != UNKNOWN_SIZE and height != UNKNOWN_SIZE:
+        xyxy = np.clip(xyxy, 0, [width, height, width, height])
+    return (xyxy[:, 2] > xyxy[:, 0]) & (xyxy[:, 3] > xyxy[:, 1])
+
+
+def resolve_box_reading(box_reading: Optional[str], split: str,
+                        read_image_sizes: bool, source: str) -> str:
+    """The box reading of a PRW or CUHK-SYSU dataset.
+
+    None picks ``'seqnet'`` on the test split (the figures papers print come from
+    SeqNet's evaluator, which reads the boxes so) and ``'clipped'`` on the train
+    split (training needs boxes inside the image).
+
+    Raises:
+        ValueError: an unknown reading, or ``'clipped'`` (which needs each image's
+            size) without ``read_image_sizes``.
+    """
+    if box_reading is None:
+        box_reading = 'seqnet' if split == 'test' else 'clipped'
+    if box_reading not in BOX_READINGS:
+        raise ValueError(f'{source}: box_reading must be one of {BOX_READINGS}, got '
+                         f'{box_reading!r}')
+    if box_reading == 'clipped' and not read_image_sizes:
+        raise ValueError(f"{source}: box_reading='clipped' clips the boxes to each "
+                         "image and needs its size; use read_image_sizes=True or "
+                         "box_reading='seqnet'")
+    return box_reading
 
 
 def find_matching_instance(instances: Sequence[dict],
@@ -116,7 +147,9 @@ def find_matching_instance(instances: Sequence[dict],
     """
     if not instances:
         return -1
-    ious = box_iou(bbox, np.array([inst['bbox'] for inst in instances]))
+    boxes = np.array([inst['bbox'] for inst in instances], dtype=np.float64)
+    ious = aligned_box_iou(np.broadcast_to(np.asarray(bbox, np.float64), boxes.shape),
+                           boxes)
     same_id = np.array([inst['person_id'] == person_id for inst in instances])
     candidates = np.flatnonzero(ious >= min_iou)
     if candidates.size == 0:
@@ -221,6 +254,12 @@ class PersonSearchDataset(BaseDetDataset):
             section 4), relative to ``data_root`` or absolute; a record's
             ``fg_mask_path`` is ``<mask_dir>/<img_id stem>.png`` when that file
             exists, else None. None disables the lookup.
+        read_image_sizes: read each image's size from its header when the dataset
+            is built (which also finds missing and truncated images early). False
+            opens no image: the records get ``height`` and ``width``
+            :data:`UNKNOWN_SIZE` unless the annotations give them, which is enough
+            to evaluate saved results (``tools/analysis_tools/eval_arrays.py``) but
+            not to run a pipeline that needs the sizes.
         *args, **kwargs: passed to :class:`mmdet.datasets.BaseDetDataset`.
     """
 
@@ -232,12 +271,14 @@ class PersonSearchDataset(BaseDetDataset):
                  *args,
                  split: str = 'train',
                  mask_dir: Optional[str] = 'masks',
+                 read_image_sizes: bool = True,
                  **kwargs) -> None:
         if split not in self.SPLITS:
             raise ValueError(f'{type(self).__name__}: split must be one of '
                              f'{self.SPLITS}, got {split!r}')
         self.split = split
         self.mask_dir = mask_dir
+        self.read_image_sizes = bool(read_image_sizes)
         self._num_instances = 0
         self._instance_table: Dict[str, np.ndarray] = {}
         self._mask_files: Optional[set] = None
@@ -275,6 +316,13 @@ class PersonSearchDataset(BaseDetDataset):
         name = osp.splitext(img_id)[0] + '.png'
         return osp.join(folder, name) if name in self._mask_files else None
 
+    def image_size(self, img_path: str) -> Tuple[int, int]:
+        """``(width, height)`` from the image header (:func:`read_image_size`), or
+        :data:`UNKNOWN_SIZE` twice when the dataset reads no image."""
+        if not self.read_image_sizes:
+            return UNKNOWN_SIZE, UNKNOWN_SIZE
+        return read_image_size(img_path)
+
     def make_record(self, img_path: str, img_id: str, height: int, width: int,
                     cam_id: int, instances: List[dict]) -> dict:
         """A train or gallery record (``docs/internals.md`` section 1)."""
@@ -295,6 +343,16 @@ class PersonSearchDataset(BaseDetDataset):
         if num_dropped:
             print_log(
                 f'{source}: dropped {num_dropped} boxes ({reason})',
+                logger='current',
+                level=logging.WARNING)
+
+    @staticmethod
+    def log_kept_empty_boxes(num_kept: int, source: str) -> None:
+        """Log how many boxes without area inside the image SeqNet's reading kept."""
+        if num_kept:
+            print_log(
+                f'{source}: kept {num_kept} boxes without area inside the image '
+                "(box_reading='seqnet' keeps every box, as SeqNet's reader does)",
                 logger='current',
                 level=logging.WARNING)
 
@@ -369,6 +427,10 @@ class PersonSearchDataset(BaseDetDataset):
         for record in self.data_list:
             if cfg['filter_empty_gt'] and not record['instances']:
                 empty += 1
+            elif cfg['min_size'] and UNKNOWN_SIZE in (record['width'], record['height']):
+                raise ValueError(f'{source}: filter_cfg min_size needs the image sizes; '
+                                 f'{record["img_id"]} has none (build the dataset with '
+                                 'read_image_sizes=True)')
             elif min(record['width'], record['height']) < cfg['min_size']:
                 small += 1
             else:

@@ -1,4 +1,5 @@
-"""Readers and writers of the official dataset file formats (scipy .mat, text)."""
+"""Readers and writers of the official dataset file formats (scipy .mat, text), and
+SeqNet's way of reading their boxes."""
 from .cuhk_format import (CUHK_GALLERY_SIZES, CUHKImageAnnotation,
                           CUHKPersonBox, CUHKTestQuery, CUHKTrainIdentity,
                           cuhk_test_protocol_key, cuhk_test_protocol_path,
@@ -10,6 +11,8 @@ from .cuhk_format import (CUHK_GALLERY_SIZES, CUHKImageAnnotation,
 from .prw_format import (load_prw_annotation, load_prw_name_list,
                          load_prw_queries, save_prw_annotation,
                          save_prw_name_list, save_prw_queries)
+from .seqnet_boxes import (cuhk_seqnet_boxes, prw_seqnet_boxes,
+                           prw_seqnet_query_boxes)
 
 __all__ = [
     'load_prw_annotation', 'load_prw_name_list', 'load_prw_queries',
@@ -19,5 +22,6 @@ __all__ = [
     'cuhk_test_protocol_path', 'load_cuhk_images', 'load_cuhk_pool',
     'load_cuhk_test_protocol', 'load_cuhk_train_identities',
     'parse_cuhk_person_id', 'save_cuhk_images', 'save_cuhk_pool',
-    'save_cuhk_test_protocol', 'save_cuhk_train_identities'
+    'save_cuhk_test_protocol', 'save_cuhk_train_identities',
+    'cuhk_seqnet_boxes', 'prw_seqnet_boxes', 'prw_seqnet_query_boxes'
 ]
