@@ -8,14 +8,14 @@ from mmengine.logging import print_log
 
 from mmdet.registry import DATASETS
 
-from .formats import (CUHKImageAnnotation, CUHKTestQuery, cuhk_seqnet_boxes,
+from .formats import (CUHKImageAnnotation, CUHKTestQuery, area_inside_image,
+                      clip_xywh_boxes, cuhk_seqnet_boxes,
                       cuhk_test_protocol_key, cuhk_test_protocol_path,
                       load_cuhk_images, load_cuhk_pool,
                       load_cuhk_test_protocol, load_cuhk_train_identities,
-                      parse_cuhk_person_id)
+                      parse_cuhk_person_id, resolve_box_reading)
 from .person_search_dataset import (UNKNOWN_PERSON_ID, PersonSearchDataset,
-                                    TestSplit, area_inside_image, clip_xywh_boxes,
-                                    person_instance, resolve_box_reading)
+                                    TestSplit, person_instance)
 
 COORD_TOLERANCE = 0.5
 """Two CUHK-SYSU boxes are the same box when every coordinate differs by less."""

@@ -32,10 +32,9 @@ from mmengine.fileio import load
 
 from mmdet.registry import DATASETS
 
-from .person_search_dataset import (BOX_READINGS, UNKNOWN_PERSON_ID,
-                                    PersonSearchDataset, TestSplit,
-                                    area_inside_image, clip_xywh_boxes,
-                                    person_instance)
+from .formats import BOX_READINGS, area_inside_image, clip_xywh_boxes
+from .person_search_dataset import (UNKNOWN_PERSON_ID, PersonSearchDataset,
+                                    TestSplit, person_instance)
 
 PERSON_CATEGORY_ID = 1
 

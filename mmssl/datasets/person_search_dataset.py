@@ -17,123 +17,19 @@ from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 from mmengine.logging import print_log
-from PIL import Image
 
 from mmdet.datasets import BaseDetDataset
 from mmdet.registry import DATASETS
 from mmssl.evaluation.functional.box_iou import aligned_box_iou
+from .formats.box_readings import (BOX_READINGS, area_inside_image,  # noqa: F401
+                                   clip_xywh_boxes, resolve_box_reading)
+from .formats.image_header import (IMAGE_END_MARKERS, IMAGE_TAIL_BYTES,  # noqa: F401
+                                   UNKNOWN_SIZE, read_image_size)
 
 UNKNOWN_PERSON_ID = -1
 """``person_id`` of a box whose identity is not annotated."""
 
-UNKNOWN_SIZE = -1
-"""``height`` and ``width`` of a record built without reading its image."""
-
-BOX_READINGS = ('seqnet', 'clipped')
-"""How the PRW and CUHK-SYSU readers turn stored boxes into corners
-(docs/datasets.md, "How boxes are read")."""
-
-
 # ----------------------------------------------------------------- pure helpers
-
-
-IMAGE_END_MARKERS = {'JPEG': b'\xff\xd9', 'PNG': b'IEND'}
-"""The end-of-image marker of a format: JPEG's EOI, PNG's last chunk type."""
-
-IMAGE_TAIL_BYTES = 1024
-"""How far from a file's end :func:`read_image_size` looks for the end marker."""
-
-
-def read_image_size(path: str) -> Tuple[int, int]:
-    """Return ``(width, height)`` of an image from its header only (PIL, no decode).
-
-    A JPEG or PNG must also hold its end-of-image marker (JPEG ``FF D9``, PNG
-    ``IEND``) within its last ``IMAGE_TAIL_BYTES`` bytes: a file cut short keeps a
-    readable header, and some decoders fill the missing part with grey.
-
-    Raises:
-        FileNotFoundError: the image is missing (the message names it).
-        ValueError: the file is not an image PIL can identify, or is truncated.
-    """
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'{path}: image file not found')
-    try:
-        with Image.open(path) as image:
-            size, image_format = image.size, image.format
-    except Exception as err:  # PIL.UnidentifiedImageError and OSError
-        raise ValueError(f'{path}: not a readable image ({err})') from err
-    marker = IMAGE_END_MARKERS.get(image_format)
-    if marker is not None:
-        with open(path, 'rb') as f:
-            f.seek(max(osp.getsize(path) - IMAGE_TAIL_BYTES, 0))
-            tail = f.read()
-        if marker not in tail:
-            raise ValueError(
-                f'{path}: truncated {image_format} file (no end-of-image marker '
-                f'in its last {IMAGE_TAIL_BYTES} bytes); replace or re-encode it')
-    return size
-
-
-def clip_xywh_boxes(boxes: np.ndarray, width: int,
-                    height: int) -> Tuple[np.ndarray, np.ndarray]:
-    """Convert ``[x, y, w, h]`` boxes to ``[x1, y1, x2, y2]`` clipped to the image.
-
-    Args:
-        boxes: ``(K, 4)`` boxes; negative coordinates are allowed (PRW has them).
-        width: image width.
-        height: image height.
-
-    Returns:
-        ``(K, 4)`` float64 clipped corner boxes and a ``(K,)`` bool array, True
-        where the box is valid: ``w > 0`` and ``h > 0`` as stored and a non-empty
-        area after clipping.
-    """
-    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
-    x1 = np.clip(boxes[:, 0], 0, width)
-    y1 = np.clip(boxes[:, 1], 0, height)
-    x2 = np.clip(boxes[:, 0] + boxes[:, 2], 0, width)
-    y2 = np.clip(boxes[:, 1] + boxes[:, 3], 0, height)
-    xyxy = np.stack([x1, y1, x2, y2], axis=1)
-    valid = ((boxes[:, 2] > 0) & (boxes[:, 3] > 0) & (x2 > x1) & (y2 > y1))
-    return xyxy, valid
-
-
-def area_inside_image(xyxy: np.ndarray, width: int, height: int) -> np.ndarray:
-    """Whether each ``[x1, y1, x2, y2]`` box keeps an area inside the image.
-
-    With an unknown size (:data:`UNKNOWN_SIZE`) only the box's own area is checked.
-
-    Returns:
-        ``(K,)`` bool.
-    """
-    xyxy = np.asarray(xyxy, dtype=np.float64).reshape(-1, 4)
-    if width != UNKNOWN_SIZE and height != UNKNOWN_SIZE:
-        xyxy = np.clip(xyxy, 0, [width, height, width, height])
-    return (xyxy[:, 2] > xyxy[:, 0]) & (xyxy[:, 3] > xyxy[:, 1])
-
-
-def resolve_box_reading(box_reading: Optional[str], split: str,
-                        read_image_sizes: bool, source: str) -> str:
-    """The box reading of a PRW or CUHK-SYSU dataset.
-
-    None picks ``'seqnet'`` on the test split (the figures papers print come from
-    SeqNet's evaluator, which reads the boxes so) and ``'clipped'`` on the train
-    split (training needs boxes inside the image).
-
-    Raises:
-        ValueError: an unknown reading, or ``'clipped'`` (which needs each image's
-            size) without ``read_image_sizes``.
-    """
-    if box_reading is None:
-        box_reading = 'seqnet' if split == 'test' else 'clipped'
-    if box_reading not in BOX_READINGS:
-        raise ValueError(f'{source}: box_reading must be one of {BOX_READINGS}, got '
-                         f'{box_reading!r}')
-    if box_reading == 'clipped' and not read_image_sizes:
-        raise ValueError(f"{source}: box_reading='clipped' clips the boxes to each "
-                         "image and needs its size; use read_image_sizes=True or "
-                         "box_reading='seqnet'")
-    return box_reading
 
 
 def find_matching_instance(instances: Sequence[dict],

@@ -7,11 +7,10 @@ import numpy as np
 
 from mmdet.registry import DATASETS
 
-from .formats import (load_prw_annotation, load_prw_name_list, load_prw_queries,
-                      prw_seqnet_boxes, prw_seqnet_query_boxes)
-from .person_search_dataset import (PersonSearchDataset, TestSplit,
-                                    area_inside_image, clip_xywh_boxes,
-                                    person_instance, resolve_box_reading)
+from .formats import (area_inside_image, clip_xywh_boxes, load_prw_annotation,
+                      load_prw_name_list, load_prw_queries, prw_seqnet_boxes,
+                      prw_seqnet_query_boxes, resolve_box_reading)
+from .person_search_dataset import PersonSearchDataset, TestSplit, person_instance
 
 PRW_UNLABELLED_ID = -2
 """PRW's ``pid`` of a person without identity."""

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 
 from mmssl.datasets import PersonSearchDataset, PRWDataset
-from mmssl.datasets.person_search_dataset import (area_inside_image, clip_xywh_boxes,
-                                                  find_matching_instance,
+from mmssl.datasets.formats import area_inside_image, clip_xywh_boxes
+from mmssl.datasets.person_search_dataset import (find_matching_instance,
                                                   person_instance,
                                                   read_image_size,
                                                   validate_search_protocol)

@@ -1,5 +1,5 @@
-"""Readers and writers of the official dataset file formats (scipy .mat, text), and
-SeqNet's way of reading their boxes."""
+"""Readers and writers of the official dataset file formats (scipy .mat, text), the
+two ways of reading their boxes, and image sizes from file headers."""
 from .cuhk_format import (CUHK_GALLERY_SIZES, CUHKImageAnnotation,
                           CUHKPersonBox, CUHKTestQuery, CUHKTrainIdentity,
                           cuhk_test_protocol_key, cuhk_test_protocol_path,
@@ -11,8 +11,10 @@ from .cuhk_format import (CUHK_GALLERY_SIZES, CUHKImageAnnotation,
 from .prw_format import (load_prw_annotation, load_prw_name_list,
                          load_prw_queries, save_prw_annotation,
                          save_prw_name_list, save_prw_queries)
-from .seqnet_boxes import (cuhk_seqnet_boxes, prw_seqnet_boxes,
-                           prw_seqnet_query_boxes)
+from .box_readings import (BOX_READINGS, area_inside_image, clip_xywh_boxes,
+                           cuhk_seqnet_boxes, prw_seqnet_boxes,
+                           prw_seqnet_query_boxes, resolve_box_reading)
+from .image_header import UNKNOWN_SIZE, read_image_size
 
 __all__ = [
     'load_prw_annotation', 'load_prw_name_list', 'load_prw_queries',
@@ -23,5 +25,7 @@ __all__ = [
     'load_cuhk_test_protocol', 'load_cuhk_train_identities',
     'parse_cuhk_person_id', 'save_cuhk_images', 'save_cuhk_pool',
     'save_cuhk_test_protocol', 'save_cuhk_train_identities',
-    'cuhk_seqnet_boxes', 'prw_seqnet_boxes', 'prw_seqnet_query_boxes'
+    'BOX_READINGS', 'area_inside_image', 'clip_xywh_boxes', 'cuhk_seqnet_boxes',
+    'prw_seqnet_boxes', 'prw_seqnet_query_boxes', 'resolve_box_reading',
+    'UNKNOWN_SIZE', 'read_image_size'
 ]

@@ -1,4 +1,4 @@
-"""SeqNet's box readings (mmssl.datasets.formats.seqnet_boxes), by hand."""
+"""The box readings (mmssl.datasets.formats.box_readings): SeqNet's, by hand."""
 import numpy as np
 
 from mmssl.datasets.formats import (cuhk_seqnet_boxes, prw_seqnet_boxes,
