@@ -1,4 +1,4 @@
-"""The CUHK-SYSU reader (DESIGN.md section 4): Images.mat, pool.mat, TestG*.mat."""
+"""The CUHK-SYSU reader (docs/datasets.md, CUHK-SYSU): Images.mat, pool.mat, TestG*.mat."""
 import logging
 import os.path as osp
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -8,14 +8,14 @@ from mmengine.logging import print_log
 
 from mmdet.registry import DATASETS
 
-from .formats import (CUHKImageAnnotation, CUHKTestQuery,
+from .formats import (CUHKImageAnnotation, CUHKTestQuery, area_inside_image,
+                      clip_xywh_boxes, cuhk_seqnet_boxes,
                       cuhk_test_protocol_key, cuhk_test_protocol_path,
                       load_cuhk_images, load_cuhk_pool,
                       load_cuhk_test_protocol, load_cuhk_train_identities,
-                      parse_cuhk_person_id)
+                      parse_cuhk_person_id, resolve_box_reading)
 from .person_search_dataset import (UNKNOWN_PERSON_ID, PersonSearchDataset,
-                                    TestSplit, clip_xywh_boxes,
-                                    person_instance, read_image_size)
+                                    TestSplit, person_instance)
 
 COORD_TOLERANCE = 0.5
 """Two CUHK-SYSU boxes are the same box when every coordinate differs by less."""
@@ -83,8 +83,14 @@ class CUHKSYSUDataset(PersonSearchDataset):
     ``data_root`` holds ``Image/SSM/*.jpg`` and ``annotation/`` with
     ``Images.mat``, ``pool.mat`` (test images; train = all others) and
     ``test/train_test/{Train,TestG50,...,TestG4000}.mat``. Boxes with ``w`` or
-    ``h`` <= 0 are dropped with a logged count; the others are clipped to the
-    image. ``cam_id`` is -1.
+    ``h`` <= 0 are dropped with a logged count. ``cam_id`` is -1.
+
+    Boxes (``box_reading``, docs/datasets.md "How boxes are read"): ``'seqnet'``
+    (default on the test split) truncates ``x``, ``y``, ``w``, ``h`` to integers and
+    adds, as SeqNet's reader does, without clipping; ``'clipped'`` (default on the
+    train split) keeps float corners clipped to the image. The same reading applies
+    to the query and the positive boxes of ``TestG<N>.mat``; a query without area
+    inside its image is an error.
 
     Person ids (diagnostics and evaluation only) are the number of the ``idname``
     (``'p1234'`` -> 1234; an ``idname`` without a number gets its record index):
@@ -103,6 +109,7 @@ class CUHKSYSUDataset(PersonSearchDataset):
         full_gallery: add the ``full`` protocol.
         default_protocol: the protocol reported without suffix; None picks
             ``gallery_100`` when loaded, else the first loaded size.
+        box_reading: ``'seqnet'``, ``'clipped'`` or None (by split, see above).
         *args, **kwargs: :class:`PersonSearchDataset` arguments.
     """
 
@@ -111,6 +118,7 @@ class CUHKSYSUDataset(PersonSearchDataset):
                  gallery_sizes: Sequence[int] = (100, ),
                  full_gallery: bool = False,
                  default_protocol: Optional[str] = None,
+                 box_reading: Optional[str] = None,
                  **kwargs) -> None:
         self.gallery_sizes = tuple(int(n) for n in gallery_sizes)
         if not self.gallery_sizes:
@@ -127,6 +135,9 @@ class CUHKSYSUDataset(PersonSearchDataset):
             raise ValueError(f'{type(self).__name__}: default_protocol '
                              f'{default_protocol!r} is not one of {names}')
         self.default_protocol = default_protocol
+        self.box_reading = resolve_box_reading(
+            box_reading, kwargs.get('split', 'train'),
+            kwargs.get('read_image_sizes', True), type(self).__name__)
         super().__init__(*args, **kwargs)
 
     # ------------------------------------------------------------ file access
@@ -139,11 +150,21 @@ class CUHKSYSUDataset(PersonSearchDataset):
         pool = load_cuhk_pool(self._annotation('pool.mat'))
         return images, pool
 
+    def _corners(self, xywh: np.ndarray, width: int,
+                 height: int) -> Tuple[np.ndarray, np.ndarray]:
+        """``[x1, y1, x2, y2]`` of stored boxes by ``box_reading``, and whether each
+        is valid (``w``, ``h`` > 0 as stored and, for ``'clipped'``, an area left
+        inside the image)."""
+        if self.box_reading == 'clipped':
+            return clip_xywh_boxes(xywh, width, height)
+        xywh = np.asarray(xywh, dtype=np.float64).reshape(-1, 4)
+        return cuhk_seqnet_boxes(xywh), (xywh[:, 2] > 0) & (xywh[:, 3] > 0)
+
     def _record(self, image: CUHKImageAnnotation,
                 person_ids: np.ndarray) -> Tuple[dict, int]:
         img_path = osp.join(self.root, 'Image', 'SSM', image.name)
-        width, height = read_image_size(img_path)
-        xyxy, valid = clip_xywh_boxes(image.boxes, width, height)
+        width, height = self.image_size(img_path)
+        xyxy, valid = self._corners(image.boxes, width, height)
         instances = [
             person_instance(xyxy[k], person_ids[k], k)
             for k in range(len(image.boxes)) if valid[k]
@@ -224,8 +245,8 @@ class CUHKSYSUDataset(PersonSearchDataset):
             if name not in sizes:
                 raise ValueError(f'{first_path}: query {index} is in image {name}'
                                  ', which is not in pool.mat')
-            xyxy, valid = clip_xywh_boxes(item.query.box[None], *sizes[name])
-            if not valid[0]:
+            xyxy, valid = self._corners(item.query.box[None], *sizes[name])
+            if not (valid[0] and area_inside_image(xyxy, *sizes[name])[0]):
                 raise ValueError(f'{first_path}: query {index} box '
                                  f'{item.query.box.tolist()} has no area')
             queries.append(
@@ -258,8 +279,7 @@ class CUHKSYSUDataset(PersonSearchDataset):
                                  f'{b.query.image_name}) differs from query '
                                  f'{index} of {reference_path}')
 
-    @staticmethod
-    def _gallery_protocol(protocol: List[CUHKTestQuery], path: str,
+    def _gallery_protocol(self, protocol: List[CUHKTestQuery], path: str,
                           gallery_index: Dict[str, int],
                           sizes: Dict[str, Tuple[int, int]]) -> dict:
         galleries, positives = [], []
@@ -273,8 +293,7 @@ class CUHKSYSUDataset(PersonSearchDataset):
                 position = gallery_index[entry.image_name]
                 indices.append(position)
                 if entry.box is not None:
-                    xyxy, _ = clip_xywh_boxes(entry.box[None],
-                                              *sizes[entry.image_name])
+                    xyxy, _ = self._corners(entry.box[None], *sizes[entry.image_name])
                     boxes[position] = xyxy[0].tolist()
             galleries.append(np.asarray(indices, dtype=np.int64))
             positives.append(boxes)

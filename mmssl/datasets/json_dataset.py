@@ -5,6 +5,7 @@ kind of file CGPS and DICL users have)::
 
     {
       "split": "train" | "test",
+      "box_reading": "seqnet",           # optional: boxes kept as stored (below)
       "img_prefix": "frames",            # image folder relative to the data root
       "categories": [{"id": 1, "name": "person"}],
       "images": [{"id": 1, "file_name": "c1s1_000151.jpg", "width": 1920,
@@ -16,7 +17,10 @@ kind of file CGPS and DICL users have)::
     }
 
 In ``search_protocol`` a gallery index array is a list and a ``positives`` dict a
-JSON object whose keys are the gallery indices as strings. ``images`` of a test file
+JSON object whose keys are the gallery indices as strings. Boxes are clipped to the
+image and those without area dropped, unless ``box_reading`` is ``"seqnet"``: the
+boxes were written from a split read as SeqNet reads it (docs/datasets.md, "How boxes
+are read") and are kept exactly as stored. ``images`` of a test file
 are the gallery images; the query records are rebuilt from the protocol's queries,
 as the native readers build them.
 """
@@ -28,9 +32,9 @@ from mmengine.fileio import load
 
 from mmdet.registry import DATASETS
 
+from .formats import BOX_READINGS, area_inside_image, clip_xywh_boxes
 from .person_search_dataset import (UNKNOWN_PERSON_ID, PersonSearchDataset,
-                                    TestSplit, clip_xywh_boxes,
-                                    person_instance)
+                                    TestSplit, person_instance)
 
 PERSON_CATEGORY_ID = 1
 
@@ -83,7 +87,8 @@ def protocol_from_json(block: dict) -> Dict[str, dict]:
 def records_to_coco(records: List[dict],
                     split: str,
                     data_root: str,
-                    search_protocol: Optional[dict] = None) -> dict:
+                    search_protocol: Optional[dict] = None,
+                    box_reading: Optional[str] = None) -> dict:
     """Write train or gallery records (``docs/internals.md`` section 1) as COCO.
 
     Args:
@@ -92,6 +97,8 @@ def records_to_coco(records: List[dict],
         split: ``'train'`` or ``'test'``.
         data_root: the root the image paths are relative to.
         search_protocol: the test split's protocol (required for ``'test'``).
+        box_reading: the reader's ``box_reading``; ``'seqnet'`` is written into the
+            file so that the boxes are read back as stored (not clipped again).
 
     Returns:
         The JSON-ready dict (see the module docstring).
@@ -121,8 +128,10 @@ def records_to_coco(records: List[dict],
     if len(folders) > 1:
         raise ValueError(f'records_to_coco: images lie in several folders '
                          f'{sorted(folders)}; one img_prefix is expected')
-    coco = dict(
-        split=split,
+    coco = dict(split=split)
+    if box_reading == 'seqnet':
+        coco['box_reading'] = box_reading
+    coco.update(
         img_prefix=folders.pop() if folders else '',
         categories=[dict(id=PERSON_CATEGORY_ID, name='person')],
         images=images,
@@ -162,6 +171,9 @@ class PersonSearchJSONDataset(PersonSearchDataset):
         if split is not None and split != self.split:
             raise ValueError(f'{self.ann_file}: holds the {split!r} split, the '
                              f'dataset was built with split={self.split!r}')
+        if coco.get('box_reading', 'clipped') not in BOX_READINGS:
+            raise ValueError(f'{self.ann_file}: box_reading must be one of '
+                             f'{BOX_READINGS}, got {coco["box_reading"]!r}')
         return coco
 
     def _person_category(self, coco: dict) -> int:
@@ -188,7 +200,8 @@ class PersonSearchJSONDataset(PersonSearchDataset):
         if orphans:
             raise ValueError(f'{self.ann_file}: annotations refer to unknown '
                              f'image ids, e.g. {sorted(orphans)[0]}')
-        records, dropped = [], 0
+        as_stored = coco.get('box_reading') == 'seqnet'
+        records, dropped, empty = [], 0, 0
         first_by_id, first_by_name = {}, {}
         for i, image in enumerate(coco['images']):
             for key in ('id', 'file_name', 'width', 'height'):
@@ -208,7 +221,13 @@ class PersonSearchJSONDataset(PersonSearchDataset):
             order = np.argsort(rows, kind='stable')
             boxes = np.array([anns[k]['bbox'] for k in order],
                              dtype=np.float64).reshape(-1, 4)
-            xyxy, valid = clip_xywh_boxes(boxes, image['width'], image['height'])
+            if as_stored:
+                xyxy = np.concatenate([boxes[:, :2], boxes[:, :2] + boxes[:, 2:]], 1)
+                valid = np.ones(len(boxes), dtype=bool)
+                empty += int((~area_inside_image(xyxy, image['width'],
+                                                 image['height'])).sum())
+            else:
+                xyxy, valid = clip_xywh_boxes(boxes, image['width'], image['height'])
             dropped += int((~valid).sum())
             instances = [
                 person_instance(
@@ -221,6 +240,7 @@ class PersonSearchJSONDataset(PersonSearchDataset):
                     image['height'], image['width'], image.get('cam_id', -1),
                     instances))
         self.log_dropped_boxes(dropped, self.ann_file, 'no area inside the image')
+        self.log_kept_empty_boxes(empty, self.ann_file)
         return records
 
     def load_train_records(self) -> List[dict]:

@@ -17,92 +17,19 @@ from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 from mmengine.logging import print_log
-from PIL import Image
 
 from mmdet.datasets import BaseDetDataset
 from mmdet.registry import DATASETS
+from mmssl.evaluation.functional.box_iou import aligned_box_iou
+from .formats.box_readings import (BOX_READINGS, area_inside_image,  # noqa: F401
+                                   clip_xywh_boxes, resolve_box_reading)
+from .formats.image_header import (IMAGE_END_MARKERS, IMAGE_TAIL_BYTES,  # noqa: F401
+                                   UNKNOWN_SIZE, read_image_size)
 
 UNKNOWN_PERSON_ID = -1
 """``person_id`` of a box whose identity is not annotated."""
 
-
 # ----------------------------------------------------------------- pure helpers
-
-
-IMAGE_END_MARKERS = {'JPEG': b'\xff\xd9', 'PNG': b'IEND'}
-"""The end-of-image marker of a format: JPEG's EOI, PNG's last chunk type."""
-
-IMAGE_TAIL_BYTES = 1024
-"""How far from a file's end :func:`read_image_size` looks for the end marker."""
-
-
-def read_image_size(path: str) -> Tuple[int, int]:
-    """Return ``(width, height)`` of an image from its header only (PIL, no decode).
-
-    A JPEG or PNG must also hold its end-of-image marker (JPEG ``FF D9``, PNG
-    ``IEND``) within its last ``IMAGE_TAIL_BYTES`` bytes: a file cut short keeps a
-    readable header, and some decoders fill the missing part with grey.
-
-    Raises:
-        FileNotFoundError: the image is missing (the message names it).
-        ValueError: the file is not an image PIL can identify, or is truncated.
-    """
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'{path}: image file not found')
-    try:
-        with Image.open(path) as image:
-            size, image_format = image.size, image.format
-    except Exception as err:  # PIL.UnidentifiedImageError and OSError
-        raise ValueError(f'{path}: not a readable image ({err})') from err
-    marker = IMAGE_END_MARKERS.get(image_format)
-    if marker is not None:
-        with open(path, 'rb') as f:
-            f.seek(max(osp.getsize(path) - IMAGE_TAIL_BYTES, 0))
-            tail = f.read()
-        if marker not in tail:
-            raise ValueError(
-                f'{path}: truncated {image_format} file (no end-of-image marker '
-                f'in its last {IMAGE_TAIL_BYTES} bytes); replace or re-encode it')
-    return size
-
-
-def clip_xywh_boxes(boxes: np.ndarray, width: int,
-                    height: int) -> Tuple[np.ndarray, np.ndarray]:
-    """Convert ``[x, y, w, h]`` boxes to ``[x1, y1, x2, y2]`` clipped to the image.
-
-    Args:
-        boxes: ``(K, 4)`` boxes; negative coordinates are allowed (PRW has them).
-        width: image width.
-        height: image height.
-
-    Returns:
-        ``(K, 4)`` float64 clipped corner boxes and a ``(K,)`` bool array, True
-        where the box is valid: ``w > 0`` and ``h > 0`` as stored and a non-empty
-        area after clipping.
-    """
-    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
-    x1 = np.clip(boxes[:, 0], 0, width)
-    y1 = np.clip(boxes[:, 1], 0, height)
-    x2 = np.clip(boxes[:, 0] + boxes[:, 2], 0, width)
-    y2 = np.clip(boxes[:, 1] + boxes[:, 3], 0, height)
-    xyxy = np.stack([x1, y1, x2, y2], axis=1)
-    valid = ((boxes[:, 2] > 0) & (boxes[:, 3] > 0) & (x2 > x1) & (y2 > y1))
-    return xyxy, valid
-
-
-def box_iou(box: Sequence[float], boxes: np.ndarray) -> np.ndarray:
-    """IoU of one ``[x1, y1, x2, y2]`` box with ``(K, 4)`` boxes (``(K,)`` floats)."""
-    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
-    box = np.asarray(box, dtype=np.float64)
-    iw = np.clip(np.minimum(box[2], boxes[:, 2]) - np.maximum(box[0], boxes[:, 0]),
-                 0, None)
-    ih = np.clip(np.minimum(box[3], boxes[:, 3]) - np.maximum(box[1], boxes[:, 1]),
-                 0, None)
-    inter = iw * ih
-    area = (box[2] - box[0]) * (box[3] - box[1])
-    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
-    union = area + areas - inter
-    return np.where(union > 0, inter / np.maximum(union, 1e-12), 0.0)
 
 
 def find_matching_instance(instances: Sequence[dict],
@@ -116,7 +43,9 @@ def find_matching_instance(instances: Sequence[dict],
     """
     if not instances:
         return -1
-    ious = box_iou(bbox, np.array([inst['bbox'] for inst in instances]))
+    boxes = np.array([inst['bbox'] for inst in instances], dtype=np.float64)
+    ious = aligned_box_iou(np.broadcast_to(np.asarray(bbox, np.float64), boxes.shape),
+                           boxes)
     same_id = np.array([inst['person_id'] == person_id for inst in instances])
     candidates = np.flatnonzero(ious >= min_iou)
     if candidates.size == 0:
@@ -221,6 +150,12 @@ class PersonSearchDataset(BaseDetDataset):
             section 4), relative to ``data_root`` or absolute; a record's
             ``fg_mask_path`` is ``<mask_dir>/<img_id stem>.png`` when that file
             exists, else None. None disables the lookup.
+        read_image_sizes: read each image's size from its header when the dataset
+            is built (which also finds missing and truncated images early). False
+            opens no image: the records get ``height`` and ``width``
+            :data:`UNKNOWN_SIZE` unless the annotations give them, which is enough
+            to evaluate saved results (``tools/analysis_tools/eval_arrays.py``) but
+            not to run a pipeline that needs the sizes.
         *args, **kwargs: passed to :class:`mmdet.datasets.BaseDetDataset`.
     """
 
@@ -232,12 +167,14 @@ class PersonSearchDataset(BaseDetDataset):
                  *args,
                  split: str = 'train',
                  mask_dir: Optional[str] = 'masks',
+                 read_image_sizes: bool = True,
                  **kwargs) -> None:
         if split not in self.SPLITS:
             raise ValueError(f'{type(self).__name__}: split must be one of '
                              f'{self.SPLITS}, got {split!r}')
         self.split = split
         self.mask_dir = mask_dir
+        self.read_image_sizes = bool(read_image_sizes)
         self._num_instances = 0
         self._instance_table: Dict[str, np.ndarray] = {}
         self._mask_files: Optional[set] = None
@@ -275,6 +212,13 @@ class PersonSearchDataset(BaseDetDataset):
         name = osp.splitext(img_id)[0] + '.png'
         return osp.join(folder, name) if name in self._mask_files else None
 
+    def image_size(self, img_path: str) -> Tuple[int, int]:
+        """``(width, height)`` from the image header (:func:`read_image_size`), or
+        :data:`UNKNOWN_SIZE` twice when the dataset reads no image."""
+        if not self.read_image_sizes:
+            return UNKNOWN_SIZE, UNKNOWN_SIZE
+        return read_image_size(img_path)
+
     def make_record(self, img_path: str, img_id: str, height: int, width: int,
                     cam_id: int, instances: List[dict]) -> dict:
         """A train or gallery record (``docs/internals.md`` section 1)."""
@@ -295,6 +239,16 @@ class PersonSearchDataset(BaseDetDataset):
         if num_dropped:
             print_log(
                 f'{source}: dropped {num_dropped} boxes ({reason})',
+                logger='current',
+                level=logging.WARNING)
+
+    @staticmethod
+    def log_kept_empty_boxes(num_kept: int, source: str) -> None:
+        """Log how many boxes without area inside the image SeqNet's reading kept."""
+        if num_kept:
+            print_log(
+                f'{source}: kept {num_kept} boxes without area inside the image '
+                "(box_reading='seqnet' keeps every box, as SeqNet's reader does)",
                 logger='current',
                 level=logging.WARNING)
 
@@ -369,6 +323,10 @@ class PersonSearchDataset(BaseDetDataset):
         for record in self.data_list:
             if cfg['filter_empty_gt'] and not record['instances']:
                 empty += 1
+            elif cfg['min_size'] and UNKNOWN_SIZE in (record['width'], record['height']):
+                raise ValueError(f'{source}: filter_cfg min_size needs the image sizes; '
+                                 f'{record["img_id"]} has none (build the dataset with '
+                                 'read_image_sizes=True)')
             elif min(record['width'], record['height']) < cfg['min_size']:
                 small += 1
             else:

@@ -1,14 +1,16 @@
-"""The PRW reader (DESIGN.md section 4): frames, per-frame .mat boxes, query list."""
+"""The PRW reader (docs/datasets.md, PRW): frames, per-frame .mat boxes, query list."""
 import os.path as osp
 import re
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
+
+import numpy as np
 
 from mmdet.registry import DATASETS
 
-from .formats import load_prw_annotation, load_prw_name_list, load_prw_queries
-from .person_search_dataset import (PersonSearchDataset, TestSplit,
-                                    clip_xywh_boxes, person_instance,
-                                    read_image_size)
+from .formats import (area_inside_image, clip_xywh_boxes, load_prw_annotation,
+                      load_prw_name_list, load_prw_queries, prw_seqnet_boxes,
+                      prw_seqnet_query_boxes, resolve_box_reading)
+from .person_search_dataset import PersonSearchDataset, TestSplit, person_instance
 
 PRW_UNLABELLED_ID = -2
 """PRW's ``pid`` of a person without identity."""
@@ -41,11 +43,22 @@ class PRWDataset(PersonSearchDataset):
     ``data_root`` holds ``frames/<name>.jpg``, ``annotations/<name>.jpg.mat`` (rows
     ``[pid, x, y, w, h]`` under the first present key of ``box_new``, ``anno_file``,
     ``anno_previous``), ``frame_train.mat`` (``img_index_train``),
-    ``frame_test.mat`` (``img_index_test``) and ``query_info.txt``. Coordinates are
-    clipped to the image (the size comes from the JPEG header); boxes with no area
-    left are dropped with a logged count. ``person_id`` is the file's pid (-2:
-    unlabelled). The camera is the digit after ``c`` in the frame name. A frame
-    listed twice in a split file, or in both, is an error naming the file(s).
+    ``frame_test.mat`` (``img_index_test``) and ``query_info.txt``. ``person_id``
+    is the file's pid (-2: unlabelled). The camera is the digit after ``c`` in the
+    frame name. A frame listed twice in a split file, or in both, is an error naming
+    the file(s).
+
+    Boxes (``box_reading``, docs/datasets.md "How boxes are read"):
+
+    * ``'seqnet'`` (default on the test split): as SeqNet's reader, which the
+      papers' figures come from: ``x``, ``y``, ``w``, ``h`` clipped at 0, then
+      ``x2 = x + w``, ``y2 = y + h``, truncated to integers; every box is kept (those
+      without area inside the frame are counted in a warning). Queries are
+      truncated, then clipped at 0, as SeqNet's query reader does.
+    * ``'clipped'`` (default on the train split): float corners clipped to the
+      frame; boxes with no area left are dropped with a logged count.
+
+    A query without area inside its frame is an error either way.
 
     Test protocols: ``single_view`` (gallery = every test frame but the query's
     own; the default) and ``multi_view`` (also without the frames of the query's
@@ -53,39 +66,60 @@ class PRWDataset(PersonSearchDataset):
 
     Args:
         default_protocol: the protocol reported without suffix.
+        box_reading: ``'seqnet'``, ``'clipped'`` or None (by split, see above).
         *args, **kwargs: :class:`PersonSearchDataset` arguments (``data_root``,
-            ``split``, ``mask_dir``, ``pipeline``, ...).
+            ``split``, ``mask_dir``, ``read_image_sizes``, ``pipeline``, ...).
     """
 
     PROTOCOLS = ('single_view', 'multi_view')
 
     def __init__(self, *args, default_protocol: str = 'single_view',
-                 **kwargs) -> None:
+                 box_reading: Optional[str] = None, **kwargs) -> None:
         if default_protocol not in self.PROTOCOLS:
             raise ValueError(f'{type(self).__name__}: default_protocol must be '
                              f'one of {self.PROTOCOLS}, got {default_protocol!r}')
         self.default_protocol = default_protocol
+        self.box_reading = resolve_box_reading(
+            box_reading, kwargs.get('split', 'train'),
+            kwargs.get('read_image_sizes', True), type(self).__name__)
         super().__init__(*args, **kwargs)
 
-    def _load_frames(self, names: List[str]) -> Tuple[List[dict], int]:
-        records, dropped = [], 0
+    def _read_boxes(self, xywh: np.ndarray, width: int,
+                    height: int) -> Tuple[np.ndarray, np.ndarray, int]:
+        """Corners of a frame's boxes, which ones to keep, and how many of the kept
+        ones have no area inside the frame."""
+        if self.box_reading == 'clipped':
+            xyxy, keep = clip_xywh_boxes(xywh, width, height)
+            return xyxy, keep, 0
+        xyxy = prw_seqnet_boxes(xywh)
+        empty = int((~area_inside_image(xyxy, width, height)).sum())
+        return xyxy, np.ones(len(xyxy), dtype=bool), empty
+
+    def _load_frames(self, names: List[str]) -> Tuple[List[dict], int, int]:
+        records, dropped, empty = [], 0, 0
         for name in names:
             stem = _frame_stem(name)
             img_id = stem + '.jpg'
             img_path = osp.join(self.root, 'frames', img_id)
-            width, height = read_image_size(img_path)
+            width, height = self.image_size(img_path)
             rows = load_prw_annotation(
                 osp.join(self.root, 'annotations', img_id + '.mat'))
-            xyxy, valid = clip_xywh_boxes(rows[:, 1:5], width, height)
-            dropped += int((~valid).sum())
+            xyxy, keep, num_empty = self._read_boxes(rows[:, 1:5], width, height)
+            dropped += int((~keep).sum())
+            empty += num_empty
             instances = [
                 person_instance(xyxy[k], int(rows[k, 0]), k)
-                for k in range(len(rows)) if valid[k]
+                for k in range(len(rows)) if keep[k]
             ]
             records.append(
                 self.make_record(img_path, img_id, height, width,
                                  parse_prw_camera(stem), instances))
-        return records, dropped
+        return records, dropped, empty
+
+    def _log_boxes(self, split: str, dropped: int, empty: int) -> None:
+        source = f'{type(self).__name__} {split}'
+        self.log_dropped_boxes(dropped, source, 'no area left inside the image')
+        self.log_kept_empty_boxes(empty, source)
 
     SPLIT_FILES = {'train': ('frame_train.mat', 'img_index_train'),
                    'test': ('frame_test.mat', 'img_index_test')}
@@ -114,18 +148,14 @@ class PRWDataset(PersonSearchDataset):
 
     def load_train_records(self) -> List[dict]:
         """Read the frames of ``frame_train.mat``."""
-        names = self._split_names('train')
-        records, dropped = self._load_frames(names)
-        self.log_dropped_boxes(dropped, f'{type(self).__name__} train',
-                               'no area left inside the image')
+        records, dropped, empty = self._load_frames(self._split_names('train'))
+        self._log_boxes('train', dropped, empty)
         return records
 
     def load_test_split(self) -> TestSplit:
         """Read ``frame_test.mat`` (gallery) and ``query_info.txt`` (queries)."""
-        names = self._split_names('test')
-        gallery, dropped = self._load_frames(names)
-        self.log_dropped_boxes(dropped, f'{type(self).__name__} test',
-                               'no area left inside the image')
+        gallery, dropped, empty = self._load_frames(self._split_names('test'))
+        self._log_boxes('test', dropped, empty)
         sizes: Dict[str, Tuple[int, int]] = {
             r['img_id']: (r['width'], r['height']) for r in gallery
         }
@@ -136,7 +166,11 @@ class PRWDataset(PersonSearchDataset):
             if img_id not in sizes:
                 raise ValueError(f'{query_file}: query {line} is in frame {name}, '
                                  'which is not in frame_test.mat')
-            xyxy, valid = clip_xywh_boxes(box[None], *sizes[img_id])
+            if self.box_reading == 'clipped':
+                xyxy, valid = clip_xywh_boxes(box[None], *sizes[img_id])
+            else:
+                xyxy = prw_seqnet_query_boxes(box[None])
+                valid = area_inside_image(xyxy, *sizes[img_id])
             if not valid[0]:
                 raise ValueError(f'{query_file}: query {line} has no area inside '
                                  f'its frame {img_id} (box {box.tolist()})')

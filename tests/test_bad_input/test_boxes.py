@@ -3,7 +3,9 @@
 The readers clip every box to its image and drop those with ``w <= 0``, ``h <= 0``
 or no area left inside the image, with a logged count; a kept box keeps its
 annotation row (its mask). Training never sees a dropped box: no record, no
-memory row, no packed ground truth. A query box without area is an error.
+memory row, no packed ground truth. A query box without area is an error. On the
+test split PRW boxes are read as SeqNet reads them by default: every box is kept and
+those without area inside the image are counted in a warning.
 """
 import os.path as osp
 
@@ -80,12 +82,26 @@ def test_training_never_sees_a_dropped_box(tmp_path):
 def test_prw_gallery_drops_them_too(tmp_path, captured_logs):
     test = {'c1s1_000201': BAD_BOXES['c1s1_000001'], **TINY_PRW_TEST}
     root = write_tiny_prw_root(str(tmp_path / 'prw'), test=test)['root']
-    dataset = PRWDataset(data_root=root, split='test')
+    dataset = PRWDataset(data_root=root, split='test', box_reading='clipped')
     record = dataset.get_data_info(0)
     assert record['img_id'] == 'c1s1_000201.jpg'
     assert [i['bbox'] for i in record['instances']] == KEPT_BOXES
     assert ('PRWDataset test: dropped 6 boxes (no area left inside the '
             'image)') in captured_logs
+
+
+def test_prw_gallery_keeps_them_as_seqnet_does(tmp_path, captured_logs):
+    test = {'c1s1_000201': BAD_BOXES['c1s1_000001'], **TINY_PRW_TEST}
+    root = write_tiny_prw_root(str(tmp_path / 'prw'), test=test)['root']
+    record = PRWDataset(data_root=root, split='test').get_data_info(0)
+    # x, y, w, h clipped at 0, then x2 = x + w, y2 = y + h
+    assert [i['bbox'] for i in record['instances']] == [
+        [10, 8, 22, 38], [40, 10, 40, 40], [50, 10, 60, 10], [60, 10, 60, 30],
+        [30, 20, 40, 20], [100, 10, 110, 30], [0, 10, 20, 30], [85, 50, 105, 80],
+        [0, 0, 15, 20]]
+    assert ('PRWDataset test: kept 5 boxes without area inside the image '
+            "(box_reading='seqnet' keeps every box, as SeqNet's reader does)"
+            in captured_logs)
 
 
 def test_prw_query_box_without_area_is_an_error(tmp_path):

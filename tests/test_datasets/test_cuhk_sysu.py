@@ -185,3 +185,37 @@ def test_unmatched_test_box_is_logged(fresh_root, captured_logs):
     assert dataset.get_data_info(1)['instances'][0]['person_id'] == -1
     assert any('1 TestG query or gallery boxes match no box' in m
                for m in captured_logs)
+
+
+def test_box_readings_and_no_image_reads(fresh_root):
+    from mmssl.datasets.formats import (CUHKImageAnnotation, load_cuhk_images,
+                                        save_cuhk_images)
+    path = osp.join(fresh_root, 'annotation', 'Images.mat')
+    images = load_cuhk_images(path)
+    index = [im.name for im in images].index('s14.jpg')
+    extra = np.array([[-3.6, 2.7, 12.6, 30.2], [90.5, 50, 20, 30]])
+    images[index] = CUHKImageAnnotation(
+        's14.jpg', np.vstack([images[index].boxes, extra]), np.zeros(3, bool))
+    save_cuhk_images(path, images)
+    seqnet = CUHKSYSUDataset(data_root=fresh_root, split='test')
+    assert seqnet.box_reading == 'seqnet'
+    # x, y, w, h truncated towards 0, then x2 = x + w, y2 = y + h; nothing clipped
+    assert boxes_of(seqnet.get_data_info(4)) == [[40, 10, 52, 40], [-3, 2, 9, 32],
+                                                 [90, 50, 110, 80]]
+    clipped = CUHKSYSUDataset(data_root=fresh_root, split='test', box_reading='clipped')
+    np.testing.assert_allclose(boxes_of(clipped.get_data_info(4)),
+                               [[40, 10, 52, 40], [0, 2.7, 9, 32.9], [90.5, 50, 96, 64]])
+    # no image is needed to read the test split so
+    os.rename(osp.join(fresh_root, 'Image'), osp.join(fresh_root, 'Image.moved'))
+    without = CUHKSYSUDataset(data_root=fresh_root, split='test', read_image_sizes=False)
+    from mmssl.datasets.json_dataset import protocol_to_json
+    assert protocol_to_json(without.metainfo['search_protocol']) == \
+        protocol_to_json(seqnet.metainfo['search_protocol'])
+    for index in range(len(without)):
+        record = without.get_data_info(index)
+        assert (record['height'], record['width']) == (-1, -1)
+        assert record['instances'] == seqnet.get_data_info(index)['instances']
+    with pytest.raises(FileNotFoundError, match='image file not found'):
+        CUHKSYSUDataset(data_root=fresh_root, split='test')
+    with pytest.raises(ValueError, match='needs its size'):
+        CUHKSYSUDataset(data_root=fresh_root, split='train', read_image_sizes=False)

@@ -164,3 +164,26 @@ def test_bad_json_files(tmp_path):
 def test_records_to_coco_needs_the_protocol_for_test():
     with pytest.raises(ValueError, match='needs its search_protocol'):
         records_to_coco([], 'test', '/root')
+
+
+def test_seqnet_boxes_are_read_back_as_stored(tmp_path):
+    from mmssl.testing import TINY_PRW_TEST, write_tiny_prw_root
+    test = dict(TINY_PRW_TEST)
+    test['c1s1_000101'] = ('box_new', [[10, 10, 10, 12, 30], [11, 90, 50, 20, 30],
+                                       [-2, 40, 10, 0, 30]])
+    root = write_tiny_prw_root(str(tmp_path / 'prw'), test=test)['root']
+    native = PRWDataset(data_root=root, split='test')
+    protocol = native.metainfo['search_protocol']
+    for box_reading, boxes in (('seqnet', [[10, 10, 22, 40], [90, 50, 110, 80],
+                                           [40, 10, 40, 40]]),
+                               (None, [[10, 10, 22, 40], [90, 50, 96, 64]])):
+        path = str(tmp_path / f'{box_reading}.json')
+        with open(path, 'w') as f:
+            json.dump(records_to_coco(records(native), 'test', root, protocol,
+                                      box_reading=box_reading), f)
+        loaded = PersonSearchJSONDataset(data_root=root, ann_file=path, split='test')
+        assert [i['bbox'] for i in loaded.get_data_info(0)['instances']] == boxes
+    assert records(loaded) != records(native)
+    seqnet = PersonSearchJSONDataset(data_root=root, ann_file=str(tmp_path / 'seqnet.json'),
+                                     split='test')
+    assert records(seqnet) == records(native)

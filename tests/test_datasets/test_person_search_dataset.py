@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 
 from mmssl.datasets import PersonSearchDataset, PRWDataset
-from mmssl.datasets.person_search_dataset import (box_iou, clip_xywh_boxes,
-                                                  find_matching_instance,
+from mmssl.datasets.formats import area_inside_image, clip_xywh_boxes
+from mmssl.datasets.person_search_dataset import (find_matching_instance,
                                                   person_instance,
                                                   read_image_size,
                                                   validate_search_protocol)
@@ -108,13 +108,21 @@ def test_clip_xywh_boxes():
     assert valid.tolist() == [True, True, False, False, True]
 
 
-def test_box_iou_and_matching():
+def test_area_inside_image():
+    boxes = np.array([[0, 0, 10, 10], [96, 0, 110, 10], [5, 5, 5, 20], [-10, -5, 2, 3]])
+    assert area_inside_image(boxes, 96, 64).tolist() == [True, False, False, True]
+    # unknown size: only the box's own area counts
+    assert area_inside_image(boxes, -1, -1).tolist() == [True, True, False, True]
+
+
+def test_matching_instance():
     boxes = np.array([[0, 0, 10, 10], [5, 0, 15, 10], [20, 20, 30, 30]])
-    np.testing.assert_allclose(box_iou([0, 0, 10, 10], boxes),
-                               [1, 50 / 150, 0])
     instances = [person_instance(b, pid, row)
                  for b, pid, row in zip(boxes, [1, 2, 3], [4, 5, 6])]
     assert find_matching_instance(instances, [0, 0, 10, 10], 1) == 0
+    # IoU 0.4 with the first box, 1/4 with the second: below 0.5, no match
+    assert find_matching_instance(instances, [0, 0, 10, 4], 1) == -1
+    assert find_matching_instance(instances, [5, 0, 15, 9], 1) == 1
     # same IoU candidates: the one with the same person id wins
     instances = [person_instance([0, 0, 10, 10], 1, 0),
                  person_instance([0, 0, 10, 10], 2, 1)]

@@ -58,7 +58,8 @@ def test_test_records_and_queries(prw_root):
     gallery = [dataset.get_data_info(i) for i in range(6)]
     assert [r['cam_id'] for r in gallery] == [1, 2, 3, 1, 2, 3]
     assert gallery[4]['instances'] == []  # frame without persons kept
-    assert boxes_of(gallery[5]) == [[40, 0, 54, 32]]  # negative y clipped
+    # SeqNet's reading: y clipped at 0 before y2 = y + h
+    assert boxes_of(gallery[5]) == [[40, 0, 54, 34]]
     assert all(inst['instance_index'] == -1 for r in gallery
                for inst in r['instances'])
     assert dataset.num_instances == 0
@@ -88,6 +89,64 @@ def test_test_records_and_queries(prw_root):
         'multi_view': dict(gallery=None, exclude_same_camera=True,
                            positives=None),
     }
+
+
+def test_box_readings_of_negative_fractional_and_overhanging_boxes(tmp_path,
+                                                                 captured_logs):
+    # 96 x 64 frames; rows [pid, x, y, w, h]
+    test = {
+        'c1s1_000101': ('box_new', [[10, -3.5, 2.7, 12.6, 30.2],   # negative, fractional
+                                    [11, 90.4, 10, 12, 30],        # past the right edge
+                                    [-2, 50, 10, 0, 30]]),         # w = 0
+        'c2s1_000102': ('box_new', [[10, 30, 12, 12, 30]]),
+    }
+    queries = [(10, [-3.5, 2.7, 12.6, 30.2], 'c1s1_000101'),
+               (10, [30, 12, 12, 30], 'c2s1_000102')]
+    root = write_tiny_prw_root(str(tmp_path / 'prw'), test=test, queries=queries,
+                               with_masks=False)['root']
+    seqnet = PRWDataset(data_root=root, split='test')
+    assert seqnet.box_reading == 'seqnet'
+    # clip x, y, w, h at 0; x2 = x + w, y2 = y + h; truncate: every box kept
+    assert boxes_of(seqnet.get_data_info(0)) == [[0, 2, 12, 32], [90, 10, 102, 40],
+                                                 [50, 10, 50, 40]]
+    assert ("PRWDataset test: kept 1 boxes without area inside the image "
+            "(box_reading='seqnet' keeps every box, as SeqNet's reader does)"
+            in captured_logs)
+    # a query is truncated first ([-3, 2, 9, 32]) and clipped at 0 after
+    protocol = seqnet.metainfo['search_protocol']
+    assert protocol['queries'][0]['bbox'] == [0.0, 2.0, 9.0, 32.0]
+    assert boxes_of(seqnet.get_data_info(2)) == [[0.0, 2.0, 9.0, 32.0]]
+    assert seqnet.get_data_info(2)['instances'][0]['ann_row'] == 0
+
+    clipped = PRWDataset(data_root=root, split='test', box_reading='clipped')
+    np.testing.assert_allclose(boxes_of(clipped.get_data_info(0)),
+                               [[0, 2.7, 9.1, 32.9], [90.4, 10, 96, 40]])
+    np.testing.assert_allclose(clipped.metainfo['search_protocol']['queries'][0]['bbox'],
+                               [0, 2.7, 9.1, 32.9])
+    # the train split reads 'clipped' unless told otherwise
+    assert PRWDataset(data_root=root, split='train').box_reading == 'clipped'
+    with pytest.raises(ValueError, match="box_reading must be one of"):
+        PRWDataset(data_root=root, split='test', box_reading='float')
+
+
+def test_test_split_without_reading_any_image(tmp_path):
+    root = write_tiny_prw_root(str(tmp_path / 'prw'), with_masks=False)['root']
+    with_images = PRWDataset(data_root=root, split='test')
+    shutil.rmtree(osp.join(root, 'frames'))
+    without = PRWDataset(data_root=root, split='test', read_image_sizes=False)
+    assert without.metainfo['search_protocol'] == with_images.metainfo['search_protocol']
+    for index in range(len(without)):
+        record, reference = without.get_data_info(index), with_images.get_data_info(index)
+        assert (record['height'], record['width']) == (-1, -1)
+        assert record['instances'] == reference['instances']
+    with pytest.raises(ValueError, match="box_reading='clipped' clips the boxes"):
+        PRWDataset(data_root=root, split='test', read_image_sizes=False,
+                   box_reading='clipped')
+    # images are needed where the reader clips to them (the train split's default)
+    with pytest.raises(ValueError, match='needs its size'):
+        PRWDataset(data_root=root, split='train', read_image_sizes=False)
+    with pytest.raises(FileNotFoundError, match='image file not found'):
+        PRWDataset(data_root=root, split='test')
 
 
 def test_protocol_contents(prw_root, expand_protocol):

@@ -1,7 +1,7 @@
 """Person-search evaluation: mAP and top-k accuracy of queries in a gallery.
 
-The protocol is the community one of the SeqNet/NAE/CGPS ``eval_func.py`` (DESIGN.md
-section 5), computed on whole arrays:
+The protocol is the community one of the SeqNet/NAE/CGPS ``eval_func.py``
+(docs/evaluation.md section 1), computed on whole arrays:
 
 * Gallery detections with score < ``score_thr`` (0.5) are dropped. Similarity is the
   dot product of the L2-normalised query and detection features.
@@ -30,16 +30,19 @@ section 5), computed on whole arrays:
 Plain numpy; no mmdet import.
 """
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import (Callable, Dict, Iterator, List, NamedTuple, Optional, Sequence, Tuple,
+                    Union)
 
 import numpy as np
 
 from .box_iou import aligned_box_iou
 from .ragged import expand_ranges, group_offsets
-from .search_data import SearchGallery, SearchQueries, _rows
+from .search_data import SearchGallery, SearchQueries
+from .search_positives import ProtocolView, find_positives, group_positives
 
 DEFAULT_TOPK: Tuple[int, ...] = (1, 5, 10)
-PROTOCOL_KEYS = ('gallery', 'exclude_same_camera', 'positives')
+SEARCH_SCORE_THR = 0.5
+"""Score threshold of the gallery detections in the search figures."""
 # Bytes of similarities computed at once in the dense (one matrix product) mode.
 _CHUNK_BYTES = 32 << 20
 # Explicit galleries smaller than 1/_GATHER_RATIO of all detections gather features
@@ -117,109 +120,6 @@ class SearchResult:
         return {k: figures[f'top{k}'] for k in self.topk}
 
 
-class _ProtocolView:
-    """Per-query gallery and positives of one protocol dict, validated on access."""
-
-    def __init__(self, protocol: dict, gallery: SearchGallery, queries: SearchQueries,
-                 name: str) -> None:
-        unknown = set(protocol) - set(PROTOCOL_KEYS)
-        if unknown:
-            raise ValueError(f'search protocol {name!r}: unknown keys {sorted(unknown)} '
-                             f'(expected {PROTOCOL_KEYS})')
-        self.name = name
-        self.gallery_lists = protocol.get('gallery')
-        self.exclude_same_camera = bool(protocol.get('exclude_same_camera', False))
-        self.positive_dicts = protocol.get('positives')
-        self.cams = gallery.cam_ids
-        self.num_images = gallery.num_images
-        self.queries = queries
-        for key in ('gallery', 'positives'):
-            lists = protocol.get(key)
-            if lists is not None and len(lists) != len(queries):
-                raise ValueError(f'search protocol {name!r}: {key} has {len(lists)} '
-                                 f'entries for {len(queries)} queries')
-
-    def _check_images(self, inds: np.ndarray, what: str, q: int) -> None:
-        if len(inds) and (inds.min() < 0 or inds.max() >= self.num_images):
-            bad = inds[(inds < 0) | (inds >= self.num_images)][0]
-            raise ValueError(f'search protocol {self.name!r}, query {q}: {what} index '
-                             f'{bad} is not in [0, {self.num_images})')
-
-    def explicit_gallery(self, q: int) -> np.ndarray:
-        """``(G,)`` bool mask of the gallery images of query ``q`` (explicit galleries
-        only; repeated indices count once)."""
-        raw = np.asarray(self.gallery_lists[q])
-        if raw.size and not np.issubdtype(raw.dtype, np.integer):
-            raise ValueError(f'search protocol {self.name!r}, query {q}: gallery must be '
-                             f'integer image indices, got dtype {raw.dtype}')
-        inds = raw.astype(np.int64, copy=False).ravel()
-        self._check_images(inds, 'gallery', q)
-        mask = np.zeros(self.num_images, dtype=bool)
-        mask[inds] = True
-        if self.exclude_same_camera:
-            mask &= self.cams != self.queries.cam_ids[q]
-        return mask
-
-    def in_gallery(self, q: int, imgs: np.ndarray,
-                   gallery_mask: Optional[np.ndarray]) -> np.ndarray:
-        """Bool mask: which of the images ``imgs`` are in query ``q``'s gallery."""
-        if gallery_mask is not None:
-            return gallery_mask[imgs]
-        keep = imgs != self.queries.img_inds[q]
-        if self.exclude_same_camera:
-            keep &= self.cams[imgs] != self.queries.cam_ids[q]
-        return keep
-
-    def explicit_positives(self, q: int) -> Tuple[np.ndarray, np.ndarray]:
-        """``(images, boxes)`` of the explicit positives of query ``q``."""
-        entry = self.positive_dicts[q]
-        if not isinstance(entry, dict):
-            raise ValueError(f'search protocol {self.name!r}, query {q}: positives must be '
-                             f'a dict {{gallery index: box}}, got {type(entry).__name__}')
-        imgs = np.fromiter((int(k) for k in entry), dtype=np.int64, count=len(entry))
-        self._check_images(imgs, 'positive', q)
-        try:
-            boxes = _rows([np.asarray(v, dtype=np.float64).ravel() for v in entry.values()],
-                          4, 'boxes')
-        except ValueError as err:
-            raise ValueError(f'search protocol {self.name!r}, query {q}: positive boxes '
-                             f'must be [x1, y1, x2, y2] ({err})') from err
-        return imgs, boxes
-
-
-def _positives(view: _ProtocolView, gallery: SearchGallery, queries: SearchQueries,
-               query_inds: np.ndarray, det_count: np.ndarray):
-    """Positive (query, image, box) triples in each query's gallery, and the number of
-    detections (``det_count`` per image) the explicit galleries hold in all."""
-    if view.positive_dicts is None:
-        labelled = np.flatnonzero(gallery.gt_person_ids >= 0)
-        by_pid = labelled[np.argsort(gallery.gt_person_ids[labelled], kind='stable')]
-        pids, starts = np.unique(gallery.gt_person_ids[by_pid], return_index=True)
-        ends = np.append(starts[1:], len(by_pid))
-    pos_q, pos_img, pos_box = [], [], []
-    gathered = 0
-    for q in query_inds:
-        gallery_q = view.explicit_gallery(q) if view.gallery_lists is not None else None
-        if gallery_q is not None:
-            gathered += int(det_count @ gallery_q)
-        if view.positive_dicts is None:
-            pid = queries.person_ids[q]
-            slot = np.searchsorted(pids, pid)
-            if pid < 0 or slot >= len(pids) or pids[slot] != pid:
-                continue
-            rows = by_pid[starts[slot]:ends[slot]]
-            imgs, boxes = gallery.gt_img_inds[rows], gallery.gt_boxes[rows]
-        else:
-            imgs, boxes = view.explicit_positives(q)
-        keep = view.in_gallery(q, imgs, gallery_q)
-        pos_q.append(np.full(int(keep.sum()), q, dtype=np.int64))
-        pos_img.append(imgs[keep])
-        pos_box.append(boxes[keep])
-    if not pos_q:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, 4)), gathered
-    return np.concatenate(pos_q), np.concatenate(pos_img), np.concatenate(pos_box), gathered
-
-
 def _rank_one_query(scores: np.ndarray, cand_scores: np.ndarray, cand_img: np.ndarray,
                     num_positive_images: int) -> Tuple[float, float, int]:
     """AP, first-hit rank and number of hits of one query.
@@ -252,10 +152,118 @@ def _rank_one_query(scores: np.ndarray, cand_scores: np.ndarray, cand_img: np.nd
     return ap, first_hit_rank, num_hits
 
 
+class _KeptDetections(NamedTuple):
+    """The gallery detections kept by the score threshold, grouped by image.
+
+    Attributes:
+        img: ``(D,)`` non-decreasing gallery image of each detection.
+        boxes: ``(D, 4)`` boxes.
+        feats: ``(D, d)`` L2-normalised float32 features.
+        offsets: ``(G + 1,)`` detections of image ``g`` are ``offsets[g]:offsets[g+1]``.
+        count: ``(G,)`` detections per image.
+    """
+    img: np.ndarray
+    boxes: np.ndarray
+    feats: np.ndarray
+    offsets: np.ndarray
+    count: np.ndarray
+
+
+_Similarities = Iterator[Tuple[int, np.ndarray, np.ndarray]]
+
+
+def _selected_queries(query_inds, num_queries: int) -> np.ndarray:
+    """Sorted unique query indices from indices or a bool mask (all when None)."""
+    if query_inds is None:
+        return np.arange(num_queries)
+    query_inds = np.asarray(query_inds)
+    if query_inds.dtype == bool:
+        query_inds = np.flatnonzero(query_inds)
+    query_inds = np.unique(query_inds.astype(np.int64))
+    if len(query_inds) and (query_inds[0] < 0 or query_inds[-1] >= num_queries):
+        raise ValueError(f'evaluate_search: query index out of [0, {num_queries})')
+    return query_inds
+
+
+def _kept_detections(gallery: SearchGallery, queries: SearchQueries,
+                     score_thr: float) -> _KeptDetections:
+    """Detections scoring at least ``score_thr``, grouped by image, features normalised."""
+    kept = np.flatnonzero(gallery.det_scores >= score_thr)
+    kept = kept[np.argsort(gallery.det_img_inds[kept], kind='stable')]
+    if len(kept) and gallery.det_feats.shape[1] != queries.feats.shape[1]:
+        raise ValueError(f'evaluate_search: gallery features are {gallery.det_feats.shape[1]}'
+                         f'-d, query features {queries.feats.shape[1]}-d')
+    feats = (l2_normalise(gallery.det_feats[kept]) if len(kept)
+             else np.zeros((0, queries.feats.shape[1]), np.float32))
+    img = gallery.det_img_inds[kept]
+    offsets = group_offsets(img, gallery.num_images)
+    return _KeptDetections(img, gallery.det_boxes[kept], feats, offsets, np.diff(offsets))
+
+
+def _candidates(dets: _KeptDetections, pos_q: np.ndarray, pos_img: np.ndarray,
+                pos_box: np.ndarray, num_queries: int) -> Tuple[np.ndarray, np.ndarray]:
+    """Detections in a positive image passing the small-box IoU rule, per query.
+
+    Returns:
+        ``(cand_det, cand_offsets)``: unique detection indices sorted by query, and the
+        ``(Q + 1,)`` offsets of each query's candidates.
+    """
+    cand_det, owner = expand_ranges(dets.offsets[pos_img], dets.count[pos_img])
+    iou = aligned_box_iou(dets.boxes[cand_det], pos_box[owner])
+    width, height = pos_box[:, 2] - pos_box[:, 0], pos_box[:, 3] - pos_box[:, 1]
+    passed = iou >= search_iou_threshold(width, height)[owner]
+    cand_det, cand_q = cand_det[passed], pos_q[owner[passed]]
+    order = np.lexsort((cand_det, cand_q))
+    cand_q, cand_det = cand_q[order], cand_det[order]
+    unique = np.ones(len(cand_q), dtype=bool)
+    unique[1:] = (cand_q[1:] != cand_q[:-1]) | (cand_det[1:] != cand_det[:-1])
+    return cand_det[unique], group_offsets(cand_q[unique], num_queries)
+
+
+def _dense_similarities(active: np.ndarray, view: ProtocolView, dets: _KeptDetections,
+                        query_feats: np.ndarray,
+                        candidates_of: Callable[[int], np.ndarray]) -> _Similarities:
+    """``(q, scores, candidate scores)`` from one matrix product per block of queries.
+
+    ``scores`` covers every kept detection, ``-inf`` outside the query's gallery.
+    """
+    chunk = max(1, _CHUNK_BYTES // (4 * max(len(dets.img), 1)))
+    queries = view.queries
+    for start in range(0, len(active), chunk):
+        block = active[start:start + chunk]
+        sims = query_feats[block] @ dets.feats.T
+        for row, q in enumerate(block):
+            scores = sims[row]
+            if view.gallery_lists is None:
+                own = queries.img_inds[q]
+                if own >= 0:
+                    scores[dets.offsets[own]:dets.offsets[own + 1]] = -np.inf
+                if view.exclude_same_camera:
+                    scores[view.cams[dets.img] == queries.cam_ids[q]] = -np.inf
+            else:
+                np.copyto(scores, -np.inf, where=~view.explicit_gallery(q)[dets.img])
+            yield q, scores, scores[candidates_of(q)]
+
+
+def _gathered_similarities(active: np.ndarray, view: ProtocolView, dets: _KeptDetections,
+                           query_feats: np.ndarray,
+                           candidates_of: Callable[[int], np.ndarray]) -> _Similarities:
+    """``(q, scores, candidate scores)`` over the detections of each explicit gallery.
+
+    For galleries much smaller than the whole set: ``scores`` covers only the query's
+    gallery detections.
+    """
+    for q in active:
+        gallery_q = np.flatnonzero(view.explicit_gallery(q))
+        rows, _ = expand_ranges(dets.offsets[gallery_q], dets.count[gallery_q])
+        scores = dets.feats[rows] @ query_feats[q]
+        yield q, scores, scores[np.searchsorted(rows, candidates_of(q))]
+
+
 def evaluate_search(gallery: SearchGallery,
                     queries: SearchQueries,
                     protocol: dict,
-                    score_thr: float = 0.5,
+                    score_thr: float = SEARCH_SCORE_THR,
                     topk: Sequence[int] = DEFAULT_TOPK,
                     query_inds: Optional[Union[Sequence[int], np.ndarray]] = None,
                     name: str = 'protocol') -> SearchResult:
@@ -284,97 +292,39 @@ def evaluate_search(gallery: SearchGallery,
     topk = tuple(int(k) for k in topk)
     if any(k < 1 for k in topk):
         raise ValueError(f'evaluate_search: top-k values must be >= 1, got {topk}')
-    if query_inds is None:
-        query_inds = np.arange(num_queries)
-    else:
-        query_inds = np.asarray(query_inds)
-        if query_inds.dtype == bool:
-            query_inds = np.flatnonzero(query_inds)
-        query_inds = np.unique(query_inds.astype(np.int64))
-        if len(query_inds) and (query_inds[0] < 0 or query_inds[-1] >= num_queries):
-            raise ValueError(f'evaluate_search: query index out of [0, {num_queries})')
-    qimg = queries.img_inds
-    bad = np.flatnonzero(qimg >= gallery.num_images)
+    query_inds = _selected_queries(query_inds, num_queries)
+    bad = np.flatnonzero(queries.img_inds >= gallery.num_images)
     if len(bad):
-        raise ValueError(f'evaluate_search: query {bad[0]} has image index {qimg[bad[0]]} '
-                         f'beyond the {gallery.num_images} gallery images')
+        raise ValueError(f'evaluate_search: query {bad[0]} has image index '
+                         f'{queries.img_inds[bad[0]]} beyond the {gallery.num_images} '
+                         'gallery images')
 
-    # Keep confident detections, grouped by image.
-    kept = np.flatnonzero(gallery.det_scores >= score_thr)
-    kept = kept[np.argsort(gallery.det_img_inds[kept], kind='stable')]
-    det_img = gallery.det_img_inds[kept]
-    det_boxes = gallery.det_boxes[kept]
-    num_dets = len(kept)
-    if num_dets and gallery.det_feats.shape[1] != queries.feats.shape[1]:
-        raise ValueError(f'evaluate_search: gallery features are {gallery.det_feats.shape[1]}'
-                         f'-d, query features {queries.feats.shape[1]}-d')
-    det_feats = (l2_normalise(gallery.det_feats[kept]) if num_dets
-                 else np.zeros((0, queries.feats.shape[1]), np.float32))
-    query_feats = l2_normalise(queries.feats)
-    offsets = group_offsets(det_img, gallery.num_images)
-    det_count = np.diff(offsets)
+    dets = _kept_detections(gallery, queries, score_thr)
+    view = ProtocolView(protocol, gallery, queries, name)
+    pos_q, pos_img, pos_box, gathered = find_positives(view, gallery, queries, query_inds,
+                                                       dets.count)
+    pos_q, pos_img, pos_box, num_pos_images, positive_boxes = group_positives(
+        pos_q, pos_img, pos_box, num_queries)
+    cand_det, cand_offsets = _candidates(dets, pos_q, pos_img, pos_box, num_queries)
 
-    view = _ProtocolView(protocol, gallery, queries, name)
-    pos_q, pos_img, pos_box, gathered = _positives(view, gallery, queries, query_inds,
-                                                    det_count)
+    def candidates_of(q: int) -> np.ndarray:
+        return cand_det[cand_offsets[q]:cand_offsets[q + 1]]
 
-    # Positive images per query (an image holding two boxes of the person counts once).
-    by_q = np.lexsort((pos_img, pos_q))
-    pos_q, pos_img, pos_box = pos_q[by_q], pos_img[by_q], pos_box[by_q]
-    new_image = np.ones(len(pos_q), dtype=bool)
-    new_image[1:] = (pos_q[1:] != pos_q[:-1]) | (pos_img[1:] != pos_img[:-1])
-    num_pos_images = np.bincount(pos_q[new_image], minlength=num_queries)
-    pos_offsets = group_offsets(pos_q, num_queries)
-    positive_boxes = [pos_box[pos_offsets[q]:pos_offsets[q + 1]] for q in range(num_queries)]
-
-    # Candidate detections: in a positive image, IoU >= small-box threshold.
-    cand_det, owner = expand_ranges(offsets[pos_img], det_count[pos_img])
-    iou = aligned_box_iou(det_boxes[cand_det], pos_box[owner])
-    width, height = pos_box[:, 2] - pos_box[:, 0], pos_box[:, 3] - pos_box[:, 1]
-    passed = iou >= search_iou_threshold(width, height)[owner]
-    cand_det, owner = cand_det[passed], owner[passed]
-    cand_q = pos_q[owner]
-    order = np.lexsort((cand_det, cand_q))
-    cand_q, cand_det = cand_q[order], cand_det[order]
-    unique = np.ones(len(cand_q), dtype=bool)
-    unique[1:] = (cand_q[1:] != cand_q[:-1]) | (cand_det[1:] != cand_det[:-1])
-    cand_q, cand_det = cand_q[unique], cand_det[unique]
-    cand_offsets = group_offsets(cand_q, num_queries)
-
+    active = query_inds[num_pos_images[query_inds] > 0]
+    dense = (view.gallery_lists is None
+             or gathered * _GATHER_RATIO > len(query_inds) * len(dets.img))
+    similarities = _dense_similarities if dense else _gathered_similarities
     ap = np.full(num_queries, np.nan)
     first_hit_rank = np.full(num_queries, np.nan)
     num_hits = np.zeros(num_queries, dtype=np.int64)
     evaluated = np.zeros(num_queries, dtype=bool)
-    active = query_inds[num_pos_images[query_inds] > 0]
-    num_skipped = len(query_inds) - len(active)
-    dense = view.gallery_lists is None or gathered * _GATHER_RATIO > len(query_inds) * num_dets
-    chunk = max(1, _CHUNK_BYTES // (4 * max(num_dets, 1))) if dense else len(active) or 1
-    for start in range(0, len(active), chunk):
-        block = active[start:start + chunk]
-        sims = query_feats[block] @ det_feats.T if dense else None
-        for row, q in enumerate(block):
-            dets_q = cand_det[cand_offsets[q]:cand_offsets[q + 1]]
-            cand_img = det_img[dets_q]
-            if dense:
-                scores = sims[row]
-                if view.gallery_lists is None:
-                    if qimg[q] >= 0:
-                        scores[offsets[qimg[q]]:offsets[qimg[q] + 1]] = -np.inf
-                    if view.exclude_same_camera:
-                        scores[view.cams[det_img] == queries.cam_ids[q]] = -np.inf
-                else:
-                    np.copyto(scores, -np.inf, where=~view.explicit_gallery(q)[det_img])
-                cand_scores = scores[dets_q]
-            else:
-                gallery_q = np.flatnonzero(view.explicit_gallery(q))
-                rows, _ = expand_ranges(offsets[gallery_q], det_count[gallery_q])
-                scores = det_feats[rows] @ query_feats[q]
-                cand_scores = scores[np.searchsorted(rows, dets_q)]
-            ap[q], first_hit_rank[q], num_hits[q] = _rank_one_query(
-                scores, cand_scores, cand_img, int(num_pos_images[q]))
-            evaluated[q] = True
+    query_feats = l2_normalise(queries.feats)
+    for q, scores, cand_scores in similarities(active, view, dets, query_feats, candidates_of):
+        ap[q], first_hit_rank[q], num_hits[q] = _rank_one_query(
+            scores, cand_scores, dets.img[candidates_of(q)], int(num_pos_images[q]))
+        evaluated[q] = True
 
     return SearchResult(topk=topk, ap=ap, first_hit_rank=first_hit_rank,
                         num_positive_images=num_pos_images, num_hits=num_hits,
-                        evaluated=evaluated, num_skipped=num_skipped,
+                        evaluated=evaluated, num_skipped=len(query_inds) - len(active),
                         positive_boxes=positive_boxes)

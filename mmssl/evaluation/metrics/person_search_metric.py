@@ -4,6 +4,8 @@
 distributed evaluation gathers them to rank 0); ``compute_metrics`` assembles the
 gallery and the queries and calls :func:`evaluate_search` for every protocol of
 ``dataset_meta['search_protocol']`` and :func:`detection_ap_recall` on the gallery.
+The rules, and how the keys map to the columns of the papers' tables, are in
+docs/evaluation.md.
 """
 import logging
 from typing import Dict, List, Optional, Sequence, Union
@@ -14,7 +16,8 @@ from mmengine.logging import print_log
 from mmengine.structures import BaseDataElement
 
 from mmdet.registry import METRICS
-from ..functional import (DEFAULT_TOPK, SearchGallery, SearchQueries, aligned_box_iou,
+from ..functional import (DEFAULT_TOPK, DETECTION_METHODS, DETECTION_SCORE_THR,
+                          SEARCH_SCORE_THR, SearchGallery, SearchQueries, aligned_box_iou,
                           cross_scale_query_mask, detection_ap_recall, evaluate_search)
 
 GT_COORDS = ('auto', 'original', 'resized')
@@ -48,14 +51,19 @@ class PersonSearchMetric(BaseMetric):
     Reported keys (under the ``search`` prefix by default, e.g. ``search/mAP``):
     ``mAP``, ``top1``, ``top5``, ``top10`` for the protocol named
     ``search_protocol['default']``, ``<name>/mAP``, ``<name>/top1``... for the other
-    protocols, and ``det_ap``, ``det_recall`` (IoU ``det_iou_thr``) over the gallery
-    images. Predictions without ``embeddings`` (a plain detector), or a dataset with no
-    ``search_protocol``, give the detection figures only.
+    protocols; ``det_ap``, ``det_recall`` over all gallery boxes and
+    ``det_labelled_ap``, ``det_labelled_recall`` over the labelled ones (person id
+    >= 0; SeqNet's ``labeled_only``). Predictions without ``embeddings`` (a plain
+    detector), or a dataset with no ``search_protocol``, give the detection figures
+    only.
 
-    The search protocol is that of :func:`mmssl.evaluation.functional.evaluate_search`
-    (DESIGN.md section 5): gallery detections scoring below ``score_thr`` are dropped
-    (for the detection figures too, as the community evaluations do), queries whose
-    person is in no gallery image are skipped and counted in the log.
+    The rules are those of SeqNet's ``eval_func.py`` (docs/evaluation.md): search
+    drops the gallery detections scoring below ``score_thr`` (0.5); queries whose
+    person is in no gallery image are skipped and counted in the log. Detection keeps
+    the detections scoring at least ``det_score_thr`` (0.01) and, with
+    ``det_method='seqnet'``, pairs boxes and detections by mutual best IoU and takes
+    scikit-learn's AP times the recall; ``det_method='voc'`` gives MMDetection's
+    figures (greedy matching by score, VOC all-point AP).
 
     Ground-truth coordinates: predictions are in original image pixels. Ground truth is
     read from a data sample's ``instances`` when the pipeline packs that key (original
@@ -75,11 +83,14 @@ class PersonSearchMetric(BaseMetric):
     same for ``same_scale``.
 
     Args:
-        score_thr: gallery detections scoring below it are dropped.
+        score_thr: gallery detections scoring below it are left out of the search.
         topk: ``k`` of the reported top-k accuracies.
         protocols: protocol names to evaluate; None evaluates all of them.
         cross_scale: also report the cross-scale / same-scale breakdown.
+        det_score_thr: detections scoring below it are left out of the detection
+            figures.
         det_iou_thr: IoU for the detection figures.
+        det_method: ``'seqnet'`` (the figures papers print) or ``'voc'``.
         gt_coords: ``'auto'``, ``'original'`` or ``'resized'`` (see above).
         feat_dtype: ``'float32'`` or ``'float16'`` (halves what ranks send to rank 0;
             features are L2-normalised again in float32 before matching).
@@ -91,11 +102,13 @@ class PersonSearchMetric(BaseMetric):
     default_prefix: Optional[str] = 'search'
 
     def __init__(self,
-                 score_thr: float = 0.5,
+                 score_thr: float = SEARCH_SCORE_THR,
                  topk: Sequence[int] = DEFAULT_TOPK,
                  protocols: Optional[Union[str, Sequence[str]]] = None,
                  cross_scale: bool = False,
+                 det_score_thr: float = DETECTION_SCORE_THR,
                  det_iou_thr: float = 0.5,
+                 det_method: str = 'seqnet',
                  gt_coords: str = 'auto',
                  feat_dtype: str = 'float32',
                  collect_device: str = 'cpu',
@@ -106,6 +119,9 @@ class PersonSearchMetric(BaseMetric):
         if gt_coords not in GT_COORDS:
             raise ValueError(f'PersonSearchMetric: gt_coords must be one of {GT_COORDS}, '
                              f'got {gt_coords!r}')
+        if det_method not in DETECTION_METHODS:
+            raise ValueError(f'PersonSearchMetric: det_method must be one of '
+                             f'{DETECTION_METHODS}, got {det_method!r}')
         if feat_dtype not in FEAT_DTYPES:
             raise ValueError(f'PersonSearchMetric: feat_dtype must be one of {FEAT_DTYPES}, '
                              f'got {feat_dtype!r}')
@@ -113,7 +129,9 @@ class PersonSearchMetric(BaseMetric):
         self.topk = tuple(int(k) for k in topk)
         self.protocols = [protocols] if isinstance(protocols, str) else protocols
         self.cross_scale = bool(cross_scale)
+        self.det_score_thr = float(det_score_thr)
         self.det_iou_thr = float(det_iou_thr)
+        self.det_method = det_method
         self.gt_coords = gt_coords
         self.feat_dtype = np.dtype(feat_dtype)
 
@@ -238,15 +256,31 @@ class PersonSearchMetric(BaseMetric):
         return 'resized' if votes['resized'] > votes['original'] else 'original'
 
     def _detection_metrics(self, gallery: List[dict]) -> Dict[str, float]:
-        keep = [r['scores'] >= self.score_thr for r in gallery]
-        gt_ignore = [np.r_[np.zeros(len(r['gt_boxes']), bool),
-                           np.ones(len(r['gt_ignored_boxes']), bool)] for r in gallery]
-        figures = detection_ap_recall(
-            det_boxes=[r['boxes'][k] for r, k in zip(gallery, keep)],
-            det_scores=[r['scores'][k] for r, k in zip(gallery, keep)],
+        """Detection AP and recall over all boxes and over the labelled ones.
+
+        Ignored boxes carry no person id here: the labelled-only figures leave them out.
+        """
+        inputs = dict(
+            det_boxes=[r['boxes'] for r in gallery],
+            det_scores=[r['scores'] for r in gallery],
             gt_boxes=[np.vstack([r['gt_boxes'], r['gt_ignored_boxes']]) for r in gallery],
-            iou_thr=self.det_iou_thr, gt_ignore=gt_ignore)
-        return dict(det_ap=figures['ap'], det_recall=figures['recall'])
+            gt_ignore=[np.r_[np.zeros(len(r['gt_boxes']), bool),
+                             np.ones(len(r['gt_ignored_boxes']), bool)] for r in gallery],
+            gt_person_ids=[np.r_[r['gt_person_ids'],
+                                 np.full(len(r['gt_ignored_boxes']), -1, np.int64)]
+                           for r in gallery],
+            iou_thr=self.det_iou_thr, score_thr=self.det_score_thr, method=self.det_method)
+        every = detection_ap_recall(**inputs)
+        labelled = detection_ap_recall(labelled_only=True, **inputs)
+        print_log(f'person detection (score >= {self.det_score_thr:g}, IoU '
+                  f'{self.det_iou_thr:g}, {self.det_method} rule): all boxes AP '
+                  f'{every["ap"]:.4f} recall {every["recall"]:.4f} ({every["num_gt"]} '
+                  f'boxes); labelled only AP {labelled["ap"]:.4f} recall '
+                  f'{labelled["recall"]:.4f} ({labelled["num_gt"]} boxes)',
+                  logger='current')
+        return dict(det_ap=every['ap'], det_recall=every['recall'],
+                    det_labelled_ap=labelled['ap'],
+                    det_labelled_recall=labelled['recall'])
 
     def _search_metrics(self, gallery: List[Optional[dict]], query_records: Dict[int, dict],
                         protocol_meta: dict) -> Dict[str, float]:

@@ -3,17 +3,22 @@
 World (original pixels; the query feature is [1, 0], a detection [s, sqrt(1-s^2)]
 has similarity s; ``score`` is the detection score):
 
-* g0.jpg, cam 1: persons 7 (PERSON) and 3 (ELSEWHERE); dets PERSON (sim .99, score .9),
-  ELSEWHERE (sim .5, score .8).
+* g0.jpg, cam 1: person 7 (PERSON) and an unlabelled person (ELSEWHERE, id -2); dets
+  PERSON (sim .99, score .9), ELSEWHERE (sim .5, score .8).
 * g1.jpg, cam 1: person 7; dets PERSON (sim .6, score .9), ELSEWHERE (sim .95, score .92).
 * g2.jpg, cam 2: persons 7 and 9 (ELSEWHERE); dets PERSON (sim .8, score .95),
-  ELSEWHERE (sim .7, score .3: dropped).
+  ELSEWHERE (sim .7, score .3: dropped from the search).
 * query 0: person 7 in g0.jpg (cam 1); query 1: person 9, small box in q1.jpg (cam 3).
 
 single_view: q0 ranks .95 F, .8 T, .6 T -> AP 7/12, rank 2; q1's only match was dropped
 -> AP 0. mAP 7/24, top1 0, top5 0.5. multi_view: q0 sees g2 only -> AP 1, rank 1;
-q1 AP 0. mAP 0.5, top1 0.5. Detection (score >= .5, 5 boxes): .95 T, .92 F, .9 T, .9 T,
-.8 T -> recall 0.8, AP .2 + .2 * .8 * 3 = 0.68.
+q1 AP 0. mAP 0.5, top1 0.5.
+
+Detection, SeqNet's rule (score >= .01, every detection matches its box): 5 boxes,
+ranked .95 T, .92 F, .9 T, .9 T, .8 T, .3 T -> recall 1, AP (scikit-learn, tied .9 one
+threshold) 1/5 + 2/5 * 3/4 + 1/5 * 4/5 + 1/5 * 5/6. Labelled only: 4 boxes, the
+detection on g0's unlabelled person (.8) is a false positive -> recall 1, AP
+1/4 + 2/4 * 3/4 + 1/4 * 4/6.
 """
 import pickle
 
@@ -40,7 +45,7 @@ PROTOCOL = dict(
         multi_view=dict(gallery=None, exclude_same_camera=True, positives=None)),
     default='single_view')
 GALLERY = {
-    'g0.jpg': dict(cam=1, gts=[(PERSON, 7), (ELSEWHERE, 3)],
+    'g0.jpg': dict(cam=1, gts=[(PERSON, 7), (ELSEWHERE, -2)],
                    dets=[(PERSON, 0.99, 0.9), (ELSEWHERE, 0.5, 0.8)]),
     'g1.jpg': dict(cam=1, gts=[(PERSON, 7)],
                    dets=[(PERSON, 0.6, 0.9), (ELSEWHERE, 0.95, 0.92)]),
@@ -100,8 +105,14 @@ EXPECTED = {
     'search/mAP': 7 / 24, 'search/top1': 0.0, 'search/top5': 0.5, 'search/top10': 0.5,
     'search/multi_view/mAP': 0.5, 'search/multi_view/top1': 0.5,
     'search/multi_view/top5': 0.5, 'search/multi_view/top10': 0.5,
-    'search/det_ap': 0.68, 'search/det_recall': 0.8,
 }
+DETECTION = {
+    'search/det_ap': 1 / 5 + 2 / 5 * 3 / 4 + 1 / 5 * 4 / 5 + 1 / 5 * 5 / 6,
+    'search/det_recall': 1.0,
+    'search/det_labelled_ap': 1 / 4 + 2 / 4 * 3 / 4 + 1 / 4 * 4 / 6,
+    'search/det_labelled_recall': 1.0,
+}
+EXPECTED.update(DETECTION)
 
 
 def test_registered_in_mmdet_metrics():
@@ -144,7 +155,7 @@ def test_cross_scale_breakdown_and_protocol_selection():
         'ps/cross_scale/num_queries': 1,
         'ps/same_scale/mAP': 7 / 12, 'ps/same_scale/top1': 0.0,
         'ps/same_scale/num_queries': 1,
-        'ps/det_ap': 0.68, 'ps/det_recall': 0.8})
+        **{k.replace('search/', 'ps/'): v for k, v in DETECTION.items()}})
     with pytest.raises(ValueError, match="protocol 'gallery_100' not in"):
         run_metric(all_samples(), protocols='gallery_100')
 
@@ -161,23 +172,34 @@ def test_explicit_protocol_as_default():
     assert metrics == pytest.approx({
         'search/mAP': 0.5, 'search/top1': 0.5,
         'search/single_view/mAP': 7 / 24, 'search/single_view/top1': 0.0,
-        'search/det_ap': 0.68, 'search/det_recall': 0.8})
+        **DETECTION})
 
 
 def test_detection_only_without_embeddings_or_protocol():
-    expected = {'search/det_ap': 0.68, 'search/det_recall': 0.8}
-    assert run_metric(all_samples(embeddings=False)) == pytest.approx(expected)
+    assert run_metric(all_samples(embeddings=False)) == pytest.approx(DETECTION)
     gallery_only = [s for s in all_samples() if not s.is_query]
-    assert run_metric(gallery_only, protocol=None) == pytest.approx(expected)
+    assert run_metric(gallery_only, protocol=None) == pytest.approx(DETECTION)
 
 
-def test_score_threshold_option():
-    # at 0.25 the g2 ELSEWHERE detection (sim .7, score .3) stays: q0 ranks .95 F,
-    # .8 T, .7 F, .6 T (AP 1/2); q1 finds its person at rank 4 (.99, .95, .8, .7: AP
-    # 1/4); the detector recalls all 5 boxes
+def test_search_and_detection_thresholds_are_separate():
+    # search at 0.25: the g2 ELSEWHERE detection (sim .7, score .3) stays: q0 ranks
+    # .95 F, .8 T, .7 F, .6 T (AP 1/2); q1 finds its person at rank 4 (.99, .95, .8,
+    # .7: AP 1/4). The detection figures do not move.
     metrics = run_metric(all_samples(), score_thr=0.25)
-    assert metrics['search/det_recall'] == pytest.approx(1.0)
     assert metrics['search/mAP'] == pytest.approx((1 / 2 + 1 / 4) / 2)
+    assert {k: metrics[k] for k in DETECTION} == pytest.approx(DETECTION)
+    # detection at 0.5: .95 T, .92 F, .9 T, .9 T, .8 T over 5 boxes
+    at_half = run_metric(all_samples(), det_score_thr=0.5)
+    assert at_half['search/det_recall'] == pytest.approx(0.8)
+    assert at_half['search/det_ap'] == pytest.approx((1 / 4 + 2 / 4 * 3 / 4 + 1 / 4 * 4 / 5)
+                                                     * 0.8)
+    assert at_half['search/mAP'] == pytest.approx(EXPECTED['search/mAP'])
+    # MMDetection's figures: VOC all-point AP .2 + .2 * .8 * 3
+    voc = run_metric(all_samples(), det_score_thr=0.5, det_method='voc')
+    assert voc['search/det_ap'] == pytest.approx(0.68)
+    assert voc['search/det_recall'] == pytest.approx(0.8)
+    with pytest.raises(ValueError, match='det_method'):
+        PersonSearchMetric(det_method='coco')
 
 
 def test_results_are_picklable_numpy_and_float16_halves_features():
@@ -247,4 +269,11 @@ def test_oracle_predictions_on_tiny_datasets_score_one(tmp_path, dataset_type,
     assert metrics['search/mAP'] == 1.0 and metrics['search/top1'] == 1.0
     assert metrics['search/det_ap'] == pytest.approx(1.0)
     assert metrics['search/det_recall'] == 1.0
-    assert len(metrics) == 2 + 4 * len(dataset.metainfo['search_protocol']['galleries'])
+    # the detections of unlabelled persons are false positives when only the labelled
+    # persons count
+    assert metrics['search/det_labelled_recall'] == 1.0
+    unlabelled = sum(inst['person_id'] < 0 for i in range(len(dataset))
+                     if not dataset.get_data_info(i)['is_query']
+                     for inst in dataset.get_data_info(i)['instances'])
+    assert unlabelled > 0 and metrics['search/det_labelled_ap'] < 1.0
+    assert len(metrics) == 4 + 4 * len(dataset.metainfo['search_protocol']['galleries'])
