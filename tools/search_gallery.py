@@ -61,24 +61,6 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     return args
 
 
-def open_index(index_dir: str, config=None, checkpoint=None, device='cpu',
-               cfg_options=None, threads=None, **settings):
-    """The index with its searcher (from the index metadata unless given), and the
-    thread policy applied; shared with ``tools/serve_gallery.py``."""
-    from mmssl.apis import GalleryIndex
-    from mmssl.apis.gallery_model import index_searcher
-    from mmssl.apis.gallery_store import GalleryStore
-    from mmssl.utils import apply_thread_policy
-    store = GalleryStore(index_dir)
-    meta = store.all_meta()
-    store.close()
-    model = index_searcher(meta, index_dir, config, checkpoint, device, cfg_options)
-    count = apply_thread_policy(model.cfg, threads)
-    print(f'torch intra-op threads: {count or "torch default"}')
-    settings = {k: v for k, v in settings.items() if v is not None}
-    return GalleryIndex.load(index_dir, model=model, **settings)
-
-
 def where(match) -> str:
     """Frame and time of a match, in words."""
     if match.kind != 'video':
@@ -109,10 +91,15 @@ def draw(matches, query_image, query_box, out: str, title: str,
 def main(argv: Optional[Sequence[str]] = None) -> List[dict]:
     """Search, print the ranking, write the picture; return the matches."""
     args = parse_args(argv)
+    from mmssl.apis import GalleryIndex
     from mmssl.apis.gallery_model import crop_canvas
     from mmssl.apis.gallery_sources import read_image
-    index = open_index(args.index, args.config, args.checkpoint, args.device,
-                       args.cfg_options, args.threads, ef_search=args.ef_search)
+    from mmssl.utils import apply_thread_policy
+    settings = {} if args.ef_search is None else dict(ef_search=args.ef_search)
+    index = GalleryIndex.load_with_searcher(args.index, args.config, args.checkpoint,
+                                            args.device, args.cfg_options, **settings)
+    threads = apply_thread_policy(index.model.cfg, args.threads)
+    print(f'torch intra-op threads: {threads or "torch default"}')
     if args.query_crop is not None:
         crop = read_image(args.query_crop)
         if crop is None:

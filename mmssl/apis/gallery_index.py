@@ -17,7 +17,8 @@ import torch.nn as nn
 
 from mmssl.evaluation.functional import l2_normalise
 from mmssl.version import __version__
-from .gallery_model import check_same_model, embed_person_crop, model_fingerprint
+from .gallery_model import (check_same_model, embed_person_crop, index_searcher,
+                            model_fingerprint)
 from .gallery_store import GalleryStore
 from .gallery_vectors import (VectorIndexSettings, add_vectors, apply_search_settings,
                               empty_index, index_kind, search_vectors)
@@ -62,9 +63,10 @@ class GalleryIndex:
 
     def __init__(self, store: GalleryStore, vectors, model: Optional[nn.Module] = None):
         self.store = store
+        self.settings = VectorIndexSettings(**store.meta('vector_index'))
         self.vectors = apply_search_settings(vectors, self.settings)
         self.model = model
-        self._unsaved = False  # vectors differ from the faiss file
+        self._unsaved = False  # vectors or settings differ from the files
 
     # ------------------------------------------------------------ construction
     @classmethod
@@ -121,7 +123,7 @@ class GalleryIndex:
                 the new settings are saved with it.
         """
         store = GalleryStore(directory)
-        settings = cls._settings_of(store)
+        settings = VectorIndexSettings(**store.meta('vector_index'))
         vectors = empty_index(store.meta('embed_dim'))
         for part in store.read_vectors():  # the faiss file, then newer batches
             vectors = (add_vectors(vectors, part, settings)
@@ -133,6 +135,21 @@ class GalleryIndex:
         if model is not None:
             index.attach_model(model)
         return index
+
+    @classmethod
+    def load_with_searcher(cls, directory: str, config=None,
+                           checkpoint: Optional[str] = None, device: str = 'cpu',
+                           cfg_options: Optional[dict] = None,
+                           **settings_overrides) -> 'GalleryIndex':
+        """:meth:`load` with the searcher built from ``config`` / ``checkpoint``,
+        or from the config text and checkpoint path in the index metadata
+        (:func:`~.gallery_model.index_searcher`)."""
+        store = GalleryStore(directory)
+        meta = store.all_meta()
+        store.close()
+        model = index_searcher(meta, directory, config, checkpoint, device,
+                               cfg_options)
+        return cls.load(directory, model=model, **settings_overrides)
 
     @classmethod
     def build(cls, model: nn.Module, directory: Optional[str] = None, *,
@@ -151,25 +168,15 @@ class GalleryIndex:
         return index
 
     # ---------------------------------------------------------------- settings
-    @staticmethod
-    def _settings_of(store: GalleryStore) -> VectorIndexSettings:
-        return VectorIndexSettings(**store.meta('vector_index'))
-
-    @property
-    def settings(self) -> VectorIndexSettings:
-        """How the vectors are indexed (exact / HNSW)."""
-        return self._settings_of(self.store)
-
     def set_settings(self, **changes) -> None:
-        """Change :class:`VectorIndexSettings` fields; converts the index when the
-        kind changes (written by the next :meth:`save`)."""
-        settings = VectorIndexSettings(**dict(self.settings.as_dict(), **changes))
-        self.store.set_meta(dict(vector_index=settings.as_dict()))
-        kind = index_kind(self.vectors)
+        """Change :class:`VectorIndexSettings` fields (e.g. ``index_type``,
+        ``ef_search``); converts the index when its kind changes. Kept by the next
+        :meth:`save`."""
+        self.settings = VectorIndexSettings(**dict(self.settings.as_dict(), **changes))
         self.vectors = apply_search_settings(
             add_vectors(self.vectors, np.zeros((0, self.embed_dim), np.float32),
-                        settings), settings)
-        self._unsaved |= index_kind(self.vectors) != kind
+                        self.settings), self.settings)
+        self._unsaved = True
 
     @property
     def search_kind(self) -> str:
@@ -280,12 +287,16 @@ class GalleryIndex:
 
     def save(self, directory: Optional[str] = None) -> None:
         """Write the vectors into the index folder's faiss file (merging the
-        batches committed since), or copy the index into a new ``directory``."""
+        batches committed since) and the settings into its metadata, or copy the
+        index into a new ``directory``."""
         if directory is not None and directory != self.store.directory:
+            self.store.set_meta(dict(vector_index=self.settings.as_dict()))
             self.store = self.store.copy_to(directory, self.vectors)
         elif self.store.directory is None:
             raise ValueError('an in-memory gallery index needs a directory to save')
         elif self._unsaved:
+            self.store.set_meta(dict(vector_index=self.settings.as_dict()),
+                                commit=False)
             self.store.compact(self.vectors)
         self._unsaved = False
 

@@ -159,6 +159,14 @@ class GalleryStore:
                 (path, )).fetchone()
         return None if row is None else dict(zip(SOURCE_FIELDS, row))
 
+    def source_by_id(self, source_id: int) -> Optional[dict]:
+        """The sources row of an id, None when there is none."""
+        with self.lock:
+            row = self.db.execute(
+                f'SELECT {", ".join(SOURCE_FIELDS)} FROM sources WHERE id = ?',
+                (int(source_id), )).fetchone()
+        return None if row is None else dict(zip(SOURCE_FIELDS, row))
+
     def sources(self) -> List[dict]:
         """Every sources row, in insertion order."""
         with self.lock:
