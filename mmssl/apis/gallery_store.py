@@ -211,18 +211,22 @@ class GalleryStore:
             raise ValueError(f'{len(vectors)} vectors for {len(rows)} detection rows')
         with self.lock:
             first = self.num_rows
-            if len(rows) and self.directory is not None:
-                shard = self.db.execute('SELECT COALESCE(MAX(id), 0) + 1 FROM '
-                                        'shards').fetchone()[0]
-                _fsync_write(self._shard_path(shard),
-                             lambda tmp: _save_array(tmp, vectors))
-                self.db.execute('INSERT INTO shards VALUES (?, ?, ?)',
-                                (shard, first, len(rows)))
-            self.db.executemany(
-                f'INSERT INTO detections (id, {", ".join(DETECTION_FIELDS)}) VALUES '
-                f'(?, {", ".join("?" * len(DETECTION_FIELDS))})',
-                [(first + i, *map(_plain, row)) for i, row in enumerate(rows)])
-            self.db.commit()
+            try:
+                if len(rows) and self.directory is not None:
+                    shard = self.db.execute('SELECT COALESCE(MAX(id), 0) + 1 FROM '
+                                            'shards').fetchone()[0]
+                    _fsync_write(self._shard_path(shard),
+                                 lambda tmp: _save_array(tmp, vectors))
+                    self.db.execute('INSERT INTO shards VALUES (?, ?, ?)',
+                                    (shard, first, len(rows)))
+                self.db.executemany(
+                    f'INSERT INTO detections (id, {", ".join(DETECTION_FIELDS)}) '
+                    f'VALUES (?, {", ".join("?" * len(DETECTION_FIELDS))})',
+                    [(first + i, *map(_plain, row)) for i, row in enumerate(rows)])
+                self.db.commit()
+            except BaseException:
+                self.db.rollback()  # a shard file without rows goes at next open
+                raise
             self.num_rows = first + len(rows)
 
     def detections(self, ids: Sequence[int]) -> Dict[int, dict]:
