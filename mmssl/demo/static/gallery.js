@@ -74,7 +74,9 @@ window.addEventListener('mouseup', () => {
   if (!state.drag) return;
   const box = state.drag;
   state.drag = null;
-  state.box = (box[2] - box[0] >= 2 && box[3] - box[1] >= 2) ? box : null;
+  // to 0.1 px, as shown: the box searched is the box on the page
+  const rounded = box.map((v) => Math.round(v * 10) / 10);
+  state.box = (rounded[2] - rounded[0] >= 2 && rounded[3] - rounded[1] >= 2) ? rounded : null;
   redraw();
   showBox();
 });
