@@ -123,8 +123,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
 
     model = init_searcher(args.config, args.checkpoint, device=args.device,
                           cfg_options=args.cfg_options)
-    threads = apply_thread_policy(model.cfg, args.threads)
-    print(f'torch intra-op threads: {threads or "torch default"}')
+    apply_thread_policy(model.cfg, args.threads, verbose=True)
     index = open_index(args, model)
     options = dict(batch_size=args.batch_size, progress=not args.no_progress,
                    flush_every=args.flush_every)

@@ -160,8 +160,7 @@ def main(argv: Optional[Sequence[str]] = None) -> List[dict]:
         exclude = args.exclude_query_image
     model = init_searcher(args.config, args.checkpoint, device=args.device,
                           cfg_options=args.cfg_options)
-    threads = apply_thread_policy(model.cfg, args.threads)
-    print(f'torch intra-op threads: {threads or "torch default"}')
+    apply_thread_policy(model.cfg, args.threads, verbose=True)
     matches = search(model, query_image, query_box, gallery,
                      score_thr=args.score_thr, topk=args.topk,
                      exclude_query_image=exclude, progress=True)

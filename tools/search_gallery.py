@@ -98,8 +98,7 @@ def main(argv: Optional[Sequence[str]] = None) -> List[dict]:
     settings = {} if args.ef_search is None else dict(ef_search=args.ef_search)
     index = GalleryIndex.load_with_searcher(args.index, args.config, args.checkpoint,
                                             args.device, args.cfg_options, **settings)
-    threads = apply_thread_policy(index.model.cfg, args.threads)
-    print(f'torch intra-op threads: {threads or "torch default"}')
+    apply_thread_policy(index.model.cfg, args.threads, verbose=True)
     if args.query_crop is not None:
         crop = read_image(args.query_crop)
         if crop is None:

@@ -48,8 +48,7 @@ def build_app(args: argparse.Namespace):
     from mmssl.utils import apply_thread_policy
     index = GalleryIndex.load_with_searcher(args.index, args.config, args.checkpoint,
                                             args.device, args.cfg_options)
-    threads = apply_thread_policy(index.model.cfg, args.threads)
-    print(f'torch intra-op threads: {threads or "torch default"}')
+    apply_thread_policy(index.model.cfg, args.threads, verbose=True)
     return create_app(index)
 
 

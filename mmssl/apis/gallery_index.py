@@ -339,14 +339,16 @@ class GalleryIndex:
         if isinstance(query, tuple):
             feature = self.query_feature(*query)
         else:
-            feature = l2_normalise(np.asarray(query, dtype=np.float32).reshape(1, -1))[0]
+            feature = l2_normalise(
+                np.asarray(query, dtype=np.float32).reshape(1, -1))[0]
         excluded = set()
         if exclude_source is not None:
             source = self.store.source(exclude_source)
             if source is not None:
                 excluded = set(self.store.frame_rows(source['id'], exclude_frame))
         sims, rows = search_vectors(self.vectors, feature, k + len(excluded))
-        kept = [(float(s), int(r)) for s, r in zip(sims, rows) if int(r) not in excluded]
+        kept = [(float(s), int(r)) for s, r in zip(sims, rows)
+                if int(r) not in excluded]
         kept.sort(key=lambda pair: (-pair[0], pair[1]))
         kept = kept[:k]
         details = self.store.detections([r for _, r in kept])

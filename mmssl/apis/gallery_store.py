@@ -16,8 +16,13 @@ its rows and names the shard, so a committed row always has its vector; a shard
 left without rows by a crash is deleted when the index is opened. ``compact``
 writes a new generation of the faiss file, then switches to it and drops the shards
 in one transaction. SQLite (journal mode WAL) keeps the table consistent; nothing
-committed is lost. Plain sqlite3, numpy and faiss; no mmdet.
+committed is lost. A writer holds an advisory lock (``.writer.lock``) while it
+writes files and commits, and the clean-up at opening is skipped while another
+process holds it, so a search process opened during indexing never deletes a shard
+about to be committed. Plain sqlite3, numpy and faiss; no mmdet.
 """
+import contextlib
+import fcntl
 import json
 import os
 import os.path as osp
@@ -30,6 +35,7 @@ import numpy as np
 FORMAT_VERSION = 1
 DB_FILE = 'gallery.sqlite'
 SHARD_DIR = 'shards'
+LOCK_FILE = '.writer.lock'
 
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -115,7 +121,28 @@ class GalleryStore:
         self._check_format()
         self.num_rows = self._count_rows()
         if directory is not None:
-            self._remove_stale_files()
+            with self.writer_lock(wait=False) as locked:
+                if locked:
+                    self._remove_stale_files()
+
+    @contextlib.contextmanager
+    def writer_lock(self, wait: bool = True):
+        """Hold the folder's advisory writer lock; yields False (without waiting)
+        when another process holds it and ``wait`` is False."""
+        if self.directory is None:
+            yield True
+            return
+        with open(osp.join(self.directory, LOCK_FILE), 'a') as handle:
+            try:
+                fcntl.flock(handle.fileno(),
+                            fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            except BlockingIOError:
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
     # ------------------------------------------------------------------ metadata
     def _check_format(self) -> None:
@@ -209,7 +236,7 @@ class GalleryStore:
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         if len(vectors) != len(rows):
             raise ValueError(f'{len(vectors)} vectors for {len(rows)} detection rows')
-        with self.lock:
+        with self.lock, self.writer_lock():
             first = self.num_rows
             try:
                 if len(rows) and self.directory is not None:
@@ -288,7 +315,7 @@ class GalleryStore:
         for name in os.listdir(self.directory):
             path = osp.join(self.directory, name)
             if ((name.startswith('vectors.') and path != current)
-                    or name.endswith('.faiss.tmp')):
+                    or name.endswith('.tmp')):
                 os.remove(path)
 
     def read_vectors(self) -> Iterator:
@@ -336,7 +363,7 @@ class GalleryStore:
         import faiss
         if self.directory is None:
             return
-        with self.lock:
+        with self.lock, self.writer_lock():
             if index.ntotal != self.num_rows:
                 raise ValueError(f'compact: the index holds {index.ntotal} vectors '
                                  f'for {self.num_rows} rows')

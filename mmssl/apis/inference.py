@@ -183,7 +183,6 @@ def detect_and_embed_batch(model: nn.Module,
     return [
         dict(bboxes=pred.bboxes.float().cpu().numpy().reshape(-1, 4),
              scores=pred.scores.float().cpu().numpy().reshape(-1),
-             embeddings=pred.embeddings.float().cpu().numpy().reshape(
-                 len(pred.scores), -1))
+             embeddings=pred.embeddings.float().cpu().numpy())
         for pred in preds
     ]

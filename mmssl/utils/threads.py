@@ -56,19 +56,23 @@ def resolve_num_threads(cfg, threads: Optional[int] = None) -> Optional[int]:
     return config_num_threads(cfg)
 
 
-def apply_thread_policy(cfg, threads: Optional[int] = None) -> Optional[int]:
+def apply_thread_policy(cfg, threads: Optional[int] = None,
+                        verbose: bool = False) -> Optional[int]:
     """Set torch's (and faiss's) intra-op threads as training does.
 
     Args:
         cfg: the model's config (``model.cfg``).
         threads: an explicit count (``--threads``); None takes the config's
             ``TorchThreadsHook`` setting.
+        verbose: print the count applied (what the tools do).
 
     Returns:
         The count applied, or None when neither is set (torch's default stays).
     """
     import torch
     count = resolve_num_threads(cfg, threads)
+    if verbose:
+        print(f'torch intra-op threads: {count or "torch default"}')
     if count is None:
         return None
     torch.set_num_threads(count)

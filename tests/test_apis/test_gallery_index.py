@@ -11,6 +11,7 @@ import mmssl.apis.gallery_indexing as indexing
 from mmssl.apis import (GalleryIndex, detect_and_embed, detect_and_embed_batch,
                         embed_query, init_searcher)
 from mmssl.apis.gallery_model import crop_canvas
+from mmssl.testing.footage import write_test_video
 
 FPS = 4.0
 
@@ -25,12 +26,7 @@ def footage(tiny_searcher, tmp_path_factory):
     for i, frame in enumerate(frames[:6]):
         shutil.copy(frame, folder / ('cam2' if i >= 4 else '') / frame.name)
     (folder / 'broken.jpg').write_bytes(b'\xff\xd8 not really a jpeg')
-    video = root / 'walk.avi'
-    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*'MJPG'), FPS,
-                             (128, 96))
-    for frame in frames:
-        writer.write(cv2.imread(str(frame)))
-    writer.release()
+    video = write_test_video(str(root / 'walk.avi'), frames, FPS)
     return dict(folder=str(folder), video=str(video),
                 images=sorted(str(p) for p in folder.rglob('c*.jpg')))
 
@@ -124,6 +120,17 @@ def test_index_a_folder(searcher, footage, tmp_path, warnings):
     assert any('broken.jpg: unreadable image, skipped' in w for w in warnings)
     assert index.meta['complete'] and index.meta['embed_dim'] == 32
     assert index.frame_size() == (96, 128)
+
+
+def test_frames_without_detections(tiny_searcher, footage, tmp_path):
+    blind = init_searcher(tiny_searcher['config'], tiny_searcher['checkpoint'],
+                          cfg_options={'model.test_cfg.rcnn.score_thr': 1.01})
+    assert len(detect_and_embed(blind, footage['images'][0])['scores']) == 0
+    index = GalleryIndex.build(blind, str(tmp_path / 'index'), video=footage['video'],
+                               images=footage['images'][:2], progress=False)
+    assert len(index) == 0 and index.search(np.ones(32), k=3) == []
+    assert [(s['status'], s['frames_indexed']) for s in index.sources()] == [
+        ('done', 1), ('done', 1), ('done', 8)]
 
 
 def test_index_a_video(searcher, footage, tmp_path):

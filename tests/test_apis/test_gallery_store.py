@@ -9,7 +9,8 @@ import pytest
 
 from mmssl.apis import GalleryIndex, VectorIndexSettings
 from mmssl.apis.gallery_store import DB_FILE, GalleryStore, _fsync_write, _save_array
-from mmssl.apis.gallery_vectors import add_vectors, empty_index, index_kind, search_vectors
+from mmssl.apis.gallery_vectors import (add_vectors, empty_index, index_kind,
+                                        search_vectors)
 
 DIM = 8
 
@@ -57,6 +58,18 @@ def test_crash_leftovers_are_removed(tmp_path):
     assert len(again) == 3 and again.vectors.ntotal == 3
     assert not orphan.exists()
     assert sorted(p.name for p in tmp_path.glob('vectors.*')) == ['vectors.1.faiss']
+
+
+def test_opening_during_a_write_leaves_its_shard_alone(tmp_path):
+    writer = GalleryStore(str(tmp_path), create=True,
+                          meta=dict(embed_dim=DIM, vector_index={}))
+    fresh = tmp_path / 'shards' / '00000001.npy'
+    with writer.writer_lock():  # a writer between its shard and its commit
+        _save_array(str(fresh), unit_rows(2))
+        GalleryStore(str(tmp_path)).close()  # a search process opening meanwhile
+        assert fresh.exists()
+    GalleryStore(str(tmp_path)).close()  # no writer: the leftover goes
+    assert not fresh.exists()
 
 
 def test_a_failed_commit_leaves_nothing_behind(tmp_path, monkeypatch):

@@ -1,5 +1,6 @@
 """tools/index_gallery.py and tools/search_gallery.py on the tiny searcher: index a
 folder and a video, resume, refuse, append, search by box and by crop."""
+import io
 import shutil
 from pathlib import Path
 
@@ -8,6 +9,7 @@ import pytest
 
 import mmssl.apis.gallery_indexing as indexing
 from mmssl.apis import GalleryIndex, detect_and_embed_batch
+from mmssl.testing.footage import write_test_video
 from mmssl.testing.tiny_searcher import load_module_from_path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,12 +30,7 @@ def footage(tiny_searcher, tmp_path_factory):
     (root / 'images').mkdir()
     for frame in frames[:4]:
         shutil.copy(frame, root / 'images' / frame.name)
-    video = root / 'cam.avi'
-    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*'MJPG'), 5.0,
-                             (128, 96))
-    for frame in frames:
-        writer.write(cv2.imread(str(frame)))
-    writer.release()
+    video = write_test_video(str(root / 'cam.avi'), frames, 5.0)
     return dict(images=str(root / 'images'), video=str(video), frames=frames)
 
 
@@ -141,3 +138,45 @@ def test_search_by_box_and_by_crop(tools, tiny_searcher, footage, tmp_path, caps
     index.close()
     with pytest.raises(FileNotFoundError, match='pass --checkpoint'):
         search_tool.main([out, '--query-crop', str(crop)])
+
+
+def test_serve_gallery_app_routes(tiny_searcher, footage, tmp_path):
+    """tools/serve_gallery.py's app, through Flask's test client (no browser)."""
+    pytest.importorskip('flask', reason='the web page needs Flask (mmssl[demo])')
+    serve = load_module_from_path('mmssl_tools_serve_gallery',
+                                  ROOT / 'tools' / 'serve_gallery.py')
+    index_tool = load_module_from_path('mmssl_tools_index_gallery',
+                                       ROOT / 'tools' / 'index_gallery.py')
+    out = str(tmp_path / 'index')
+    index_tool.main(index_argv(tiny_searcher, '--images', footage['images'], '--out',
+                               out))
+    client = serve.build_app(serve.parse_args([out, '--threads', '1'])).test_client()
+    info = client.get('/api/info').get_json()
+    assert info['detections'] > 0 and info['sources'] == 4 and info['search'] == 'exact'
+    frames = client.get('/api/frames').get_json()['frames']
+    assert len(frames) == 4 and frames[0]['frame'] == 0
+    first = frames[0]
+    picture = client.get(f'/api/frame/{first["source_id"]}/0?box=1,2,30,40')
+    assert picture.mimetype == 'image/jpeg' and picture.data[:2] == b'\xff\xd8'
+    found = client.post('/api/search', json=dict(
+        query=dict(source_id=first['source_id'], frame=0), box=[20, 10, 40, 70], k=3))
+    matches = found.get_json()['matches']
+    assert len(matches) == 3 and all(m['source'] != first['source'] for m in matches)
+    crop = client.get(matches[0]['crop_url'])
+    assert crop.mimetype == 'image/jpeg' and client.get(matches[0]['frame_url']).data
+    assert client.get('/api/frame/999/0').status_code == 404
+    assert client.get('/api/crop/99999').status_code == 404
+    bad = client.post('/api/search', json=dict(query=dict(upload='gone'),
+                                               box=[1, 2, 3, 4]))
+    assert bad.status_code == 400 and 'upload is gone' in bad.get_json()['error']
+    assert client.post('/api/search', json=dict(box=[1, 2])).status_code == 400
+    upload = client.post('/api/upload', data=dict(
+        image=(io.BytesIO(b'not an image'), 'x.jpg')))
+    assert upload.status_code == 400 and 'x.jpg: not a readable image' in \
+        upload.get_json()['error']
+    png = cv2.imencode('.png', cv2.imread(str(footage['frames'][0])))[1].tobytes()
+    token = client.post('/api/upload', data=dict(
+        image=(io.BytesIO(png), 'q.png'))).get_json()['token']
+    by_upload = client.post('/api/search', json=dict(query=dict(upload=token),
+                                                     box=[20, 10, 40, 70], k=2))
+    assert len(by_upload.get_json()['matches']) == 2

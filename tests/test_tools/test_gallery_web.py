@@ -14,6 +14,8 @@ import cv2
 import numpy as np
 import pytest
 
+from mmssl.testing.footage import write_test_video
+
 flask = pytest.importorskip('flask', reason='the web page needs Flask (mmssl[demo])')
 webdriver = pytest.importorskip(
     'selenium.webdriver', reason='the browser test needs selenium (mmssl[demo])')
@@ -35,12 +37,7 @@ def gallery(tiny_searcher, tmp_path_factory):
     from mmssl.apis import GalleryIndex, init_searcher
     root = tmp_path_factory.mktemp('web_footage')
     frames = sorted(Path(tiny_searcher['data_root'], 'frames').glob('*.jpg'))[:6]
-    video = root / 'cam.avi'
-    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*'MJPG'), 5.0,
-                             (128, 96))
-    for frame in frames:
-        writer.write(cv2.imread(str(frame)))
-    writer.release()
+    video = write_test_video(str(root / 'cam.avi'), frames, 5.0)
     model = init_searcher(tiny_searcher['config'], tiny_searcher['checkpoint'])
     index = GalleryIndex.build(model, str(root / 'index'),
                                images=[str(p) for p in frames[:4]],

@@ -67,8 +67,7 @@ def main(argv: Optional[Sequence[str]] = None) -> str:
 
     model = init_searcher(args.config, args.checkpoint, device=args.device,
                           cfg_options=args.cfg_options)
-    threads = apply_thread_policy(model.cfg, args.threads)
-    print(f'torch intra-op threads: {threads or "torch default"}')
+    apply_thread_policy(model.cfg, args.threads, verbose=True)
     dataset = build_split_dataset(model, args.split, args.data_root)
     boxes = embed_dataset_boxes(model, dataset, max_ids=args.max_ids, progress=True)
     print(f'\nt-SNE of {len(boxes["features"])} boxes of '
