@@ -119,7 +119,7 @@ def test_index_a_folder(searcher, footage, tmp_path, warnings):
     assert broken[0]['status'] == 'unreadable'
     assert any('broken.jpg: unreadable image, skipped' in w for w in warnings)
     assert index.meta['complete'] and index.meta['embed_dim'] == 32
-    assert index.frame_size() == (96, 128)
+    assert index.frame_size() == cv2.imread(footage['images'][0]).shape[:2]
 
 
 def test_frames_without_detections(tiny_searcher, footage, tmp_path):
@@ -239,9 +239,14 @@ def test_person_crop_queries(searcher, footage):
     index = GalleryIndex.build(searcher, images=footage['images'][:2], score_thr=0.0,
                                progress=False)
     crop = cv2.imread(footage['images'][0])[10:70, 20:40]
-    canvas, box = crop_canvas(crop, index.frame_size())
-    assert canvas.shape == (96, 128, 3) and box == [54, 18, 74, 78]
-    np.testing.assert_array_equal(canvas[18:78, 54:74], crop)
+    height, width = index.frame_size()
+    canvas, box = crop_canvas(crop, (height, width))
+    x1, y1 = (width - 20) // 2, (height - 60) // 2  # centred at its own size
+    assert canvas.shape == (height, width, 3) and box == [x1, y1, x1 + 20, y1 + 60]
+    np.testing.assert_array_equal(canvas[y1:y1 + 60, x1:x1 + 20], crop)
+    assert (canvas[0, 0] == np.concatenate([crop[0], crop[-1], crop[:, 0],
+                                            crop[:, -1]]).mean(axis=0).astype(
+                                                np.uint8)).all()
     np.testing.assert_allclose(index.query_feature(crop),
                                embed_query(searcher, canvas, box), atol=1e-6)
     large, big_box = crop_canvas(np.zeros((300, 50, 3), np.uint8), (96, 128))

@@ -96,6 +96,10 @@ def drag_box(driver, box, image_width):
     return [float(v) for v in shown.split()]
 
 
+def frame_width(gallery):
+    return cv2.imread(str(gallery['frames'][0])).shape[1]
+
+
 def search_and_read(driver, k):
     from selenium.webdriver.common.by import By
     topk = driver.find_element(By.ID, 'topk')
@@ -125,7 +129,7 @@ def test_choose_a_gallery_frame_draw_and_search(gallery, server, browser):
     choice.select_by_visible_text('cam.avi frame 2')
     canvas = browser.find_element(By.ID, 'canvas')
     wait(browser, lambda d: canvas.get_attribute('data-loaded') == '1')
-    box = drag_box(browser, [20, 10, 40, 70], 128)
+    box = drag_box(browser, [20, 10, 40, 70], frame_width(gallery))
     assert np.allclose(box, [20, 10, 40, 70], atol=1.5)
     shown = search_and_read(browser, 5)
     index = gallery['index']
@@ -150,7 +154,7 @@ def test_upload_an_image_and_search(gallery, server, browser, tmp_path):
     browser.find_element(By.ID, 'upload').send_keys(str(query))
     canvas = browser.find_element(By.ID, 'canvas')
     wait(browser, lambda d: canvas.get_attribute('data-loaded') == '1')
-    box = drag_box(browser, [60, 20, 90, 80], 128)
+    box = drag_box(browser, [60, 20, 90, 80], image.shape[1])
     shown = search_and_read(browser, 4)
     expected = gallery['index'].search((image, box), k=4)
     assert [row for row, _, _ in shown] == [m.row for m in expected]
