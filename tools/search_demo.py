@@ -11,7 +11,10 @@ from the dataset)::
     python tools/search_demo.py CONFIG CHECKPOINT --dataset-root data/synthps \
         --query-index 3
 
-Writes ``--out`` (default ``search.png``): the query with its box, then its top-k
+Runs the model with the training thread policy (the config's ``TorchThreadsHook``,
+or ``--threads``). Every query re-detects the whole gallery: to search the same
+footage often, index it once with ``tools/index_gallery.py``. Writes ``--out``
+(default ``search.png``): the query with its box, then its top-k
 matches with box, rank and similarity; green when a match is the query's person,
 red when not (known with ``--dataset-root`` or ``--gt-json``). ``--gt-json`` is a
 JSON object mapping a gallery image (file name or path as given) to the list of
@@ -28,12 +31,12 @@ import numpy as np
 # run from a checkout: use its mmssl rather than an installed copy
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
-
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     """Parse the command line."""
     from mmengine.config import DictAction
+
+    from mmssl.utils import add_threads_argument
     parser = argparse.ArgumentParser(
         description='Search a query person in gallery images and draw the top-k')
     parser.add_argument('config', help='model config file')
@@ -64,6 +67,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         'box sizes); default: whole images')
     parser.add_argument('--out', default='search.png', help='output PNG')
     parser.add_argument('--device', default='cpu', help='cpu, cuda:0, ...')
+    add_threads_argument(parser)
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override settings of the config, key=value')
     args = parser.parse_args(argv)
@@ -85,15 +89,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
 
 def list_gallery_dir(folder: str) -> List[str]:
-    """Image files of a folder, sorted by name."""
-    import os
-    if not osp.isdir(folder):
-        raise FileNotFoundError(f'{folder}: gallery folder not found')
-    files = sorted(osp.join(folder, name) for name in os.listdir(folder)
-                   if name.lower().endswith(IMAGE_EXTENSIONS))
-    if not files:
-        raise ValueError(f'{folder}: no image files in the gallery folder')
-    return files
+    """Image files of a folder (not its sub-folders), sorted by name."""
+    from mmssl.apis.gallery_sources import list_images
+    return list_images(folder, recursive=False)
 
 
 def read_gt_json(path: str, gallery: Sequence[str]) -> Dict[int, np.ndarray]:
@@ -146,6 +144,7 @@ def main(argv: Optional[Sequence[str]] = None) -> List[dict]:
     import mmcv
 
     from mmssl.apis import init_searcher, match_person_boxes, search
+    from mmssl.utils import apply_thread_policy
     from mmssl.visualization import draw_search_panel, save_figure
 
     if args.dataset_root is not None:
@@ -161,6 +160,7 @@ def main(argv: Optional[Sequence[str]] = None) -> List[dict]:
         exclude = args.exclude_query_image
     model = init_searcher(args.config, args.checkpoint, device=args.device,
                           cfg_options=args.cfg_options)
+    apply_thread_policy(model.cfg, args.threads, verbose=True)
     matches = search(model, query_image, query_box, gallery,
                      score_thr=args.score_thr, topk=args.topk,
                      exclude_query_image=exclude, progress=True)

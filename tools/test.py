@@ -3,8 +3,9 @@
 Runs the config's test loop: the gallery pass (detect and embed every gallery
 image) and the query pass (embed each query's box), and prints what the test
 evaluator reports (person-search mAP/top-k and detection AP/recall).
-``--show-dir DIR [--show-num N]`` also draws the search results of N queries
-(``mmssl.visualization.SearchVisualizationHook``).
+The model runs with the config's ``TorchThreadsHook`` thread count, as in
+training, or with ``--threads N``. ``--show-dir DIR [--show-num N]`` also draws the
+search results of N queries (``mmssl.visualization.SearchVisualizationHook``).
 """
 import argparse
 import os
@@ -17,8 +18,8 @@ from mmengine.runner import Runner
 
 # run from a checkout: use its mmssl rather than an installed copy
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-from mmssl.utils import (load_tool_config,  # noqa: E402
-                         trust_checkpoints_on_resume)
+from mmssl.utils import (add_threads_argument, load_tool_config,  # noqa: E402
+                         set_runner_threads, trust_checkpoints_on_resume)
 
 
 def parse_args():
@@ -39,6 +40,7 @@ def parse_args():
         'correct, red wrong) of a sample of queries into this folder')
     parser.add_argument('--show-num', type=int, default=10,
                         help='number of queries pictured with --show-dir')
+    add_threads_argument(parser)
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args()
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
@@ -64,6 +66,7 @@ def main():
     cfg = load_tool_config(args.config, args.cfg_options, args.launcher,
                            args.work_dir)
     cfg.load_from = args.checkpoint
+    set_runner_threads(cfg, args.threads)  # else the config's TorchThreadsHook
     trust_checkpoints_on_resume()  # MMEngine checkpoints hold more than weights
     if args.show_dir is not None:
         add_search_pictures(cfg, args.show_dir, args.show_num)

@@ -7,7 +7,7 @@ the given box instead of detecting, ``docs/internals.md`` section 5).
 """
 import copy
 import os.path as osp
-from typing import Dict, Sequence, Union
+from typing import Dict, List, Sequence, Union
 
 import numpy as np
 import torch
@@ -61,9 +61,14 @@ def _pack(model: nn.Module, image: ImageLike) -> dict:
 
 
 def _predict(model: nn.Module, packed: dict) -> InstanceData:
-    data = dict(inputs=[packed['inputs']], data_samples=[packed['data_samples']])
+    return _predict_batch(model, [packed])[0]
+
+
+def _predict_batch(model: nn.Module, packed: Sequence[dict]) -> List[InstanceData]:
+    data = dict(inputs=[p['inputs'] for p in packed],
+                data_samples=[p['data_samples'] for p in packed])
     with torch.no_grad():
-        return model.test_step(data)[0].pred_instances
+        return [sample.pred_instances for sample in model.test_step(data)]
 
 
 def check_box(box: Sequence[float], height: int, width: int,
@@ -151,11 +156,33 @@ def detect_and_embed(model: nn.Module, image: ImageLike) -> Dict[str, np.ndarray
         dict with ``bboxes`` ``(n, 4)`` float32 (original pixels), ``scores``
         ``(n,)`` float32 and ``embeddings`` ``(n, d)`` float32 (L2-normalised).
     """
-    pred = _predict(model, _pack(model, image))
-    if 'embeddings' not in pred:
+    return detect_and_embed_batch(model, [image])[0]
+
+
+def detect_and_embed_batch(model: nn.Module,
+                           images: Sequence[ImageLike]) -> List[Dict[str, np.ndarray]]:
+    """:func:`detect_and_embed` for several images in one forward pass.
+
+    The model's data preprocessor pads the batch to its largest image (as the test
+    dataloader does with ``batch_size > 1``); frames of one size, as a camera's,
+    give what one-by-one calls give.
+
+    Args:
+        model: from :func:`mmssl.apis.init_searcher`.
+        images: image paths or arrays (BGR).
+
+    Returns:
+        One dict per image, in order, as :func:`detect_and_embed` returns.
+    """
+    if not images:
+        return []
+    preds = _predict_batch(model, [_pack(model, image) for image in images])
+    if any('embeddings' not in pred for pred in preds):
         raise RuntimeError(f'{type(model).__name__} gave no embeddings: it needs a '
                            're-id head')
-    return dict(
-        bboxes=pred.bboxes.float().cpu().numpy().reshape(-1, 4),
-        scores=pred.scores.float().cpu().numpy().reshape(-1),
-        embeddings=pred.embeddings.float().cpu().numpy())
+    return [
+        dict(bboxes=pred.bboxes.float().cpu().numpy().reshape(-1, 4),
+             scores=pred.scores.float().cpu().numpy().reshape(-1),
+             embeddings=pred.embeddings.float().cpu().numpy())
+        for pred in preds
+    ]

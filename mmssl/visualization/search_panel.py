@@ -82,8 +82,12 @@ def draw_search_panel(query_image: np.ndarray,
                       title: Optional[str] = None,
                       channel_order: str = 'bgr',
                       context: Optional[float] = None,
-                      cell_height: float = 3.0) -> Figure:
+                      cell_height: float = 3.0,
+                      crop_context: Optional[float] = None) -> Figure:
     """One row: the query image, then each match, left to right by rank.
+
+    With ``crop_context``, a second row shows each person enlarged (a crop
+    around its box), for persons too small to see in a whole frame.
 
     Args:
         query_image: ``(H, W, 3)`` uint8 image (or ``(H, W)`` grey).
@@ -100,6 +104,8 @@ def draw_search_panel(query_image: np.ndarray,
         context: crop every image around its box with this margin (in box sizes);
             None shows whole images.
         cell_height: height of the row in inches.
+        crop_context: add the row of enlarged persons, cropped with this margin
+            (in box sizes) around each box; None: one row only.
 
     Returns:
         The figure; save it with :func:`mmssl.visualization.save_figure`.
@@ -121,19 +127,22 @@ def draw_search_panel(query_image: np.ndarray,
         if length != num:
             raise ValueError(f'draw_search_panel: {length} {name} for {num} match '
                              'images')
-    cells = [crop_around_box(_to_rgb(query_image, channel_order), query_box,
-                             context)]
-    cells += [crop_around_box(_to_rgb(image, channel_order), box, context)
-              for image, box in zip(match_images, match_boxes)]
+    images = [_to_rgb(query_image, channel_order)] + [
+        _to_rgb(image, channel_order) for image in match_images]
+    boxes = [np.asarray(query_box, dtype=np.float64).reshape(4)] + list(match_boxes)
+    cells = [crop_around_box(image, box, context)
+             for image, box in zip(images, boxes)]
     aspects = [max(image.shape[1], 1) / max(image.shape[0], 1) for image, _ in cells]
     if num == 0:
         aspects.append(1.0)  # a cell saying that nothing matched
+    rows = 1 if crop_context is None else 2
     figure = Figure(figsize=(cell_height * sum(aspects) + 0.2 * len(aspects),
-                             cell_height + (0.8 if title else 0.5)),
+                             rows * cell_height + (0.8 if title else 0.5)),
                     layout='constrained')
-    axes = figure.subplots(1, len(aspects), squeeze=False,
-                           gridspec_kw=dict(width_ratios=aspects))[0]
-    _show(axes[0], cells[0][0], cells[0][1], QUERY_COLOUR, 'query', True)
+    grid = figure.subplots(rows, len(aspects), squeeze=False,
+                           gridspec_kw=dict(width_ratios=aspects))
+    axes = grid[0]
+    styles = [(QUERY_COLOUR, True, 'query')]
     for j in range(num):
         if correct is None:
             colour, frame = UNKNOWN_COLOUR, False
@@ -142,11 +151,20 @@ def draw_search_panel(query_image: np.ndarray,
         text = f'rank {ranks[j]}  sim {similarities[j]:.3f}'
         if match_titles is not None:
             text += f'\n{match_titles[j]}'
-        _show(axes[j + 1], cells[j + 1][0], cells[j + 1][1], colour, text, frame)
+        styles.append((colour, frame, text))
+    for j, ((image, box), (colour, frame, text)) in enumerate(zip(cells, styles)):
+        _show(axes[j], image, box, colour, text, frame)
+    if crop_context is not None:
+        for j, (image, box, (colour, frame, _)) in enumerate(zip(images, boxes,
+                                                                  styles)):
+            crop, crop_box = crop_around_box(image, box, crop_context)
+            _show(grid[1][j], crop, crop_box, colour,
+                  f'{box[3] - box[1]:.0f} px tall', frame)
     if num == 0:
+        for row in grid:
+            row[1].set_axis_off()
         axes[1].text(0.5, 0.5, 'no gallery detection\nabove the score threshold',
                      ha='center', va='center', fontsize=9)
-        axes[1].set_axis_off()
     if title:
         figure.suptitle(title, fontsize=10)
     return figure

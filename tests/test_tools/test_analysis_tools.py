@@ -24,11 +24,12 @@ def test_tsne_features(tiny_searcher, tmp_path, capsys):
     tool = load_module_from_path('mmssl_tools_tsne', TOOLS / 'tsne_features.py')
     out = tool.main([tiny_searcher['config'], tiny_searcher['checkpoint'],
                      '--out', str(tmp_path / 'tsne.png'), '--max-ids', '3',
-                     '--perplexity', '5'])
+                     '--perplexity', '5', '--threads', '1'])
     assert out == str(tmp_path / 'tsne.png')
     assert_png(out)
     printed = capsys.readouterr().out
     assert 'of 3 identities' in printed
+    assert 'torch intra-op threads: 1' in printed  # the thread policy (--threads)
     # the test split (gallery records) with a data_root override
     tool.main([tiny_searcher['config'], tiny_searcher['checkpoint'], '--split', 'test',
                '--data-root', tiny_searcher['data_root'],

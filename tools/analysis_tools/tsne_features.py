@@ -6,7 +6,9 @@
 Embeds every labelled box of the ``--max-ids`` identities with the most boxes of
 the config's train (or test gallery) dataset, projects the features with t-SNE
 and draws them coloured by identity, with a circle / cross / square for boxes
-smaller than 3,600 px², between 3,600 and 45,300 px², and larger.
+smaller than 3,600 px², between 3,600 and 45,300 px², and larger. The model runs
+with the training thread policy (the config's ``TorchThreadsHook``, or
+``--threads``).
 """
 import argparse
 import copy
@@ -21,6 +23,8 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     """Parse the command line."""
     from mmengine.config import DictAction
+
+    from mmssl.utils import add_threads_argument
     parser = argparse.ArgumentParser(
         description='t-SNE of ground-truth box embeddings by identity and scale')
     parser.add_argument('config', help='model config file')
@@ -34,6 +38,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--perplexity', type=float, default=30.0)
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--device', default='cpu')
+    add_threads_argument(parser)
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override settings of the config, key=value')
     args = parser.parse_args(argv)
@@ -57,10 +62,12 @@ def main(argv: Optional[Sequence[str]] = None) -> str:
     """Embed, project, draw; return the PNG path."""
     args = parse_args(argv)
     from mmssl.apis import embed_dataset_boxes, init_searcher
+    from mmssl.utils import apply_thread_policy
     from mmssl.visualization import plot_identity_tsne, save_figure, tsne_project
 
     model = init_searcher(args.config, args.checkpoint, device=args.device,
                           cfg_options=args.cfg_options)
+    apply_thread_policy(model.cfg, args.threads, verbose=True)
     dataset = build_split_dataset(model, args.split, args.data_root)
     boxes = embed_dataset_boxes(model, dataset, max_ids=args.max_ids, progress=True)
     print(f'\nt-SNE of {len(boxes["features"])} boxes of '
