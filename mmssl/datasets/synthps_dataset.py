@@ -150,12 +150,16 @@ class SynthPSDataset(PRWDataset):
         render_cfg: keyword arguments of ``render_synthps`` used when
             ``data_root`` lacks ``frame_train.mat`` (e.g. ``dict(seed=0)``).
         *args, **kwargs: :class:`PRWDataset` arguments; ``mask_dir`` defaults to
-            ``'masks'``, where SynthPS writes its ground-truth masks.
+            ``'masks'``, where SynthPS writes its ground-truth masks, and
+            ``box_reading`` to ``'clipped'`` on both splits: SynthPS figures are
+            compared with no paper, so its boxes are read as they are rather than
+            with SeqNet's integer reading of PRW (docs/datasets.md).
     """
 
     def __init__(self, *args, render_cfg: Optional[dict] = None,
                  **kwargs) -> None:
         self.render_cfg = dict(render_cfg or {})
+        kwargs.setdefault('box_reading', 'clipped')
         super().__init__(*args, **kwargs)
 
     def load_data_list(self):

@@ -65,7 +65,10 @@ def to_tensor(images: np.ndarray, mean: torch.Tensor,
               std: torch.Tensor) -> torch.Tensor:
     """BGR uint8 ``(n, H, W, 3)`` -> normalised RGB ``(n, 3, H, W)``, as the
     detector's ``DetDataPreprocessor`` (``bgr_to_rgb=True``) feeds its backbone."""
-    rgb = torch.from_numpy(images[..., ::-1].copy()).permute(0, 3, 1, 2).float()
+    # contiguous: a channels-last view would make conv outputs channels-last too,
+    # which mmcv's RoIAlign reads as if they were not
+    rgb = torch.from_numpy(images[..., ::-1].copy()).permute(0, 3, 1, 2)
+    rgb = rgb.float().contiguous()
     return (rgb - mean.view(1, 3, 1, 1)) / std.view(1, 3, 1, 1)
 
 

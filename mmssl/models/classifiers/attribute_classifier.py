@@ -59,6 +59,9 @@ class AttributeClassifier(nn.Module):
         """
         c4 = self.backbone(images)
         if rois is not None:
+            # mmcv's RoIAlign reads its input as contiguous NCHW memory: a
+            # channels-last map (from a channels-last input) would give garbage
+            c4 = [level.contiguous() for level in c4]
             c4 = self.roi_extractor(c4[:self.roi_extractor.num_inputs], rois)
         else:
             c4 = c4[-1]

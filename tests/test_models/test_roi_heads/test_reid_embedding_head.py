@@ -98,3 +98,10 @@ def test_calibrating_resets_and_estimates_every_domain():
                           proj(scenes.mean(dim=(2, 3))).mean(0), atol=1e-5)
     assert torch.allclose(model.domain_mean[0],
                           proj(crops.mean(dim=(2, 3))).mean(0), atol=1e-5)
+
+
+def test_projection_rows_start_at_unit_norm():
+    model = ReIDEmbeddingHead(in_channels=512, embed_dim=64)
+    model.init_weights()
+    norms = model.projection.weight.norm(dim=1)
+    assert abs(float(norms.mean()) - 1.0) < 0.1
