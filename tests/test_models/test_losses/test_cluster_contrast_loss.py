@@ -52,7 +52,8 @@ def make_case(num_clusters=9, q=7, dim=16, seed=0):
 def test_count_selection_matches_loop(ratio):
     feats, centroids, targets = make_case(seed=1)
     got = cluster_contrast_loss(feats, centroids, targets, temperature=0.05,
-                                hard_negative_ratio=ratio, reduction='none')
+                                hard_negative_ratio=ratio,
+                                negative_selection='count', reduction='none')
     np.testing.assert_allclose(got.numpy(),
                                reference_count(feats, centroids, targets, 0.05,
                                                ratio), rtol=1e-5, atol=1e-5)
@@ -65,8 +66,11 @@ def test_ratio_one_is_plain_cross_entropy():
     assert got.item() == pytest.approx(F.cross_entropy(logits, targets).item(),
                                        rel=1e-5)
     # fewer negatives in the denominator can only lower the loss
-    fewer = cluster_contrast_loss(feats, centroids, targets, hard_negative_ratio=0.3)
-    assert fewer.item() < got.item()
+    for selection in ('mass', 'count'):
+        fewer = cluster_contrast_loss(feats, centroids, targets,
+                                      hard_negative_ratio=0.3,
+                                      negative_selection=selection)
+        assert fewer.item() < got.item()
 
 
 @pytest.mark.parametrize('ratio', [0.3, 0.6])
@@ -83,11 +87,12 @@ def test_mass_selection_matches_cgps_rule(ratio):
 def test_gradients_and_module():
     loss = MODELS.build(dict(type='ClusterContrastLoss', loss_weight=0.5))
     assert isinstance(loss, ClusterContrastLoss)
+    assert loss.negative_selection == 'mass' and not loss.normalize_centroids
     feats, centroids, targets = make_case(seed=4)
     feats.requires_grad_(True)
     value = loss(feats, centroids, targets)
     assert value.item() == pytest.approx(
-        0.5 * reference_count(feats.detach(), centroids, targets, 0.05, 0.6).mean(),
+        0.5 * reference_mass(feats.detach(), centroids, targets, 0.05, 0.6).mean(),
         rel=1e-5)
     value.backward()
     assert feats.grad is not None and feats.grad.abs().sum() > 0
@@ -111,11 +116,16 @@ def test_cluster_centroids_against_loop():
     labels = torch.randint(0, 5, (20, ), generator=gen)
     labels[:5] = torch.arange(5)  # every cluster has a member
     got = cluster_centroids(memory, labels)
+    unit_centroids = cluster_centroids(memory, labels, normalize=True)
     unit = F.normalize(memory, dim=1)
     for k in range(5):
-        expected = F.normalize(unit[labels == k].mean(0), dim=0)
-        torch.testing.assert_close(got[k], expected, rtol=1e-5, atol=1e-6)
+        mean = unit[labels == k].mean(0)
+        torch.testing.assert_close(got[k], mean, rtol=1e-5, atol=1e-6)
+        torch.testing.assert_close(unit_centroids[k], F.normalize(mean, dim=0),
+                                   rtol=1e-5, atol=1e-6)
     assert got.shape == (5, 8)
+    # CGPS's plain mean: shorter than 1 for any cluster of distinct rows
+    assert bool((got.norm(dim=1) < 1 - 1e-4).all())
 
 
 def test_outliers_become_singletons():
@@ -141,13 +151,15 @@ def test_instance_level_contrast_before_pseudo_labels():
     memory = F.normalize(torch.randn(40, 16, generator=gen), dim=1)
     rows = torch.tensor([3, 17, 25, 39])
     feats = memory[rows] + 0.5 * torch.randn(4, 16, generator=gen)
-    got = cluster_contrast_loss(feats, memory, rows, reduction='none')
+    got = cluster_contrast_loss(feats, memory, rows, negative_selection='count',
+                                reduction='none')
     np.testing.assert_allclose(got.numpy(),
                                reference_count(feats, memory, rows, 0.05, 0.6),
                                rtol=1e-5, atol=1e-5)
     # the same loss through cluster_centroids with one cluster per row
     through_centroids = cluster_contrast_loss(
-        feats, cluster_centroids(memory, torch.arange(40)), rows, reduction='none')
+        feats, cluster_centroids(memory, torch.arange(40)), rows,
+        negative_selection='count', reduction='none')
     torch.testing.assert_close(through_centroids, got, rtol=1e-5, atol=1e-5)
     # features at their own memory row score lower than features at another row
     own = cluster_contrast_loss(memory[rows], memory, rows)
@@ -164,7 +176,71 @@ def test_tied_negatives_count_once_each():
     feats = torch.randn(5, 8, generator=gen)
     for ratio in (0.3, 0.5, 0.9):
         got = cluster_contrast_loss(feats, centroids, targets,
-                                    hard_negative_ratio=ratio, reduction='none')
+                                    hard_negative_ratio=ratio,
+                                    negative_selection='count', reduction='none')
         np.testing.assert_allclose(got.numpy(),
                                    reference_count(feats, centroids, targets, 0.05,
                                                    ratio), rtol=1e-5, atol=1e-5)
+
+
+def cgps_reference(feats, memory, labels, rows, tau, top_percent):
+    """A loop transcription of CGPS's cluster loss (float64): the cluster logit is
+    the mean of the member logits ``f . M[i] / tau``, then the hardest negatives
+    up to ``top_percent`` of the negatives' softmax mass are kept."""
+    f = F.normalize(feats.double(), dim=1).numpy()
+    m = memory.double().numpy()
+    labels = labels.numpy()
+    num_clusters = labels.max() + 1
+    out = []
+    for feat, row in zip(f, rows.tolist()):
+        member_logits = m @ feat / tau
+        z = np.array([member_logits[labels == k].mean()
+                      for k in range(num_clusters)])
+        y = labels[row]
+        exps = np.exp(z)
+        neg = np.delete(exps, y)
+        share = np.sort(neg / neg.sum())[::-1]
+        cut = np.argmin(np.abs(np.cumsum(share) - top_percent))
+        kept = neg[neg / neg.sum() >= share[cut]]
+        out.append(-np.log(exps[y] / (exps[y] + kept.sum())))
+    return np.array(out)
+
+
+def test_default_loss_is_cgps_cluster_loss():
+    """ClusterContrastLoss() on cluster_centroids() equals CGPS's computation."""
+    gen = torch.Generator().manual_seed(10)
+    prototypes = F.normalize(torch.randn(12, 16, generator=gen), dim=1)
+    labels = torch.cat([torch.arange(12), torch.randint(0, 12, (48, ),
+                                                        generator=gen)])
+    memory = F.normalize(prototypes[labels] +
+                         0.6 * torch.randn(60, 16, generator=gen), dim=1)
+    rows = torch.tensor([0, 5, 13, 30, 59])
+    feats = memory[rows] + 0.3 * torch.randn(5, 16, generator=gen)
+    loss = ClusterContrastLoss(reduction='none')
+    got = loss(feats, cluster_centroids(memory, labels), labels[rows])
+    np.testing.assert_allclose(got.numpy(),
+                               cgps_reference(feats, memory, labels, rows, 0.05,
+                                              0.6), rtol=1e-5, atol=1e-5)
+    # re-normalised centroids are another loss
+    renormalised = ClusterContrastLoss(normalize_centroids=True, reduction='none')(
+        feats, cluster_centroids(memory, labels), labels[rows])
+    assert not torch.allclose(renormalised, got, rtol=1e-3)
+
+
+def test_mass_and_count_keep_different_negatives():
+    """One negative far harder than the rest carries most of the softmax mass:
+    the mass rule keeps it alone, the count rule keeps 60% of all negatives."""
+    centroids = torch.eye(6)
+    centroids[0, 0] = 5.0  # logits (tau = 1): positive 5, one negative 4, four 0
+    centroids[1, :2] = torch.tensor([4.0, 3.0])
+    feats = torch.tensor([[1.0, 0, 0, 0, 0, 0]])
+    targets = torch.tensor([0])
+    logits = feats @ centroids.t()
+    hard_only = torch.logsumexp(logits[0, :2], 0) - logits[0, 0]
+    count_kept = torch.logsumexp(logits[0, :4], 0) - logits[0, 0]  # ceil(0.6 * 5) = 3
+    mass = cluster_contrast_loss(feats, centroids, targets, temperature=1.0)
+    count = cluster_contrast_loss(feats, centroids, targets, temperature=1.0,
+                                  negative_selection='count')
+    assert mass.item() == pytest.approx(hard_only.item(), rel=1e-6)
+    assert count.item() == pytest.approx(count_kept.item(), rel=1e-6)
+    assert count.item() > mass.item()

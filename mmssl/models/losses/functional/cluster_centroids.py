@@ -34,20 +34,27 @@ def singleton_outlier_labels(labels: Tensor) -> Tensor:
 
 
 def cluster_centroids(memory: Tensor, labels: Tensor,
-                      num_clusters: Optional[int] = None) -> Tensor:
-    """Unit-length mean of the (normalised) memory rows of every cluster.
+                      num_clusters: Optional[int] = None,
+                      normalize: bool = False) -> Tensor:
+    """Mean of the (normalised) memory rows of every cluster.
 
-    ``C[k] = normalize(mean_{labels[i] == k} normalize(memory[i]))``, computed with
-    one ``index_add`` (no Python loop).
+    ``C[k] = mean_{labels[i] == k} normalize(memory[i])``, computed with one
+    ``index_add`` (no Python loop). As in CGPS, the mean is not re-normalised:
+    CGPS's cluster logit is the mean of the member logits ``f . M[i] / tau``
+    (``HybridMemoryMultiFocalPercent.forward`` in ljpadam/CGPS
+    ``mmdet/models/utils/hybrid_memory_loss.py``, lines 285-290), i.e. ``f . C[k]``
+    with the plain mean, so a spread-out cluster (short mean) gets smaller logits
+    than a tight one. A singleton's centroid is its own unit row.
 
     Args:
         memory: ``(N, d)`` memory bank (``M``, or ``M_I``/``M_M``).
         labels: ``(N,)`` cluster labels in ``[0, C)``; map outliers first with
             :func:`singleton_outlier_labels`.
         num_clusters: ``C``; default ``labels.max() + 1``.
+        normalize: scale every centroid to unit length (mmssl's earlier rule).
 
     Returns:
-        ``(C, d)`` centroids.
+        ``(C, d)`` centroids, of length at most 1.
 
     Raises:
         ValueError: a negative label, a label ``>= num_clusters``, or a cluster
@@ -73,5 +80,6 @@ def cluster_centroids(memory: Tensor, labels: Tensor,
                          'have no member; labels must be contiguous 0..C-1')
     sums = memory.new_zeros(num_clusters, memory.shape[1]).index_add(
         0, labels, F.normalize(memory, dim=1))
-    # normalising the sum equals normalising the mean
-    return F.normalize(sums, dim=1)
+    if normalize:  # normalising the sum equals normalising the mean
+        return F.normalize(sums, dim=1)
+    return sums / counts.to(sums.dtype)[:, None]

@@ -51,7 +51,7 @@ def hardest_negative_threshold(neg_logits: Tensor, ratio: float,
 
 def cluster_contrast_loss(feats: Tensor, centroids: Tensor, targets: Tensor,
                           temperature: float = 0.05, hard_negative_ratio: float = 0.6,
-                          negative_selection: str = 'count',
+                          negative_selection: str = 'mass',
                           reduction: str = 'mean') -> Tensor:
     """Cluster contrastive loss with hardest-negative selection (CGPS).
 
@@ -66,15 +66,16 @@ def cluster_contrast_loss(feats: Tensor, centroids: Tensor, targets: Tensor,
 
     Args:
         feats: ``(q, d)`` batch features (re-normalised here).
-        centroids: ``(C, d)`` unit cluster centroids (:func:`cluster_centroids`).
+        centroids: ``(C, d)`` cluster centroids (:func:`cluster_centroids`: means
+            of unit memory rows, as CGPS; or the unit memory rows themselves).
         targets: ``(q,)`` cluster of each feature, in ``[0, C)``.
         temperature: ``tau`` (CGPS: 0.05).
-        hard_negative_ratio: the fraction of negatives kept, in ``(0, 1]``
-            (CGPS: 0.6); 1 keeps them all (plain cross entropy).
-        negative_selection: ``'count'`` keeps the top ``ceil(ratio * (C - 1))``
-            negatives by similarity; ``'mass'`` follows CGPS's code, keeping the
+        hard_negative_ratio: the hard-negative share, in ``(0, 1]`` (CGPS: 0.6);
+            1 keeps them all (plain cross entropy).
+        negative_selection: ``'mass'`` (default) follows CGPS's code, keeping the
             hardest negatives that carry about ``ratio`` of the negatives' softmax
-            mass (see :func:`hardest_negative_threshold`).
+            mass; ``'count'`` keeps the top ``ceil(ratio * (C - 1))`` negatives
+            by similarity (see :func:`hardest_negative_threshold`).
         reduction: ``'mean'`` (over the ``q`` features), ``'sum'`` or ``'none'``.
 
     Returns:
