@@ -12,7 +12,7 @@ from mmengine.structures import InstanceData
 from torch import Tensor
 
 from ..layers import bucket_crops, frozen_bn_statistics, make_exemplar_crops
-from ..losses import cluster_centroids
+from ..losses import RowImages, batch_multilabels, cluster_centroids
 
 #: Embedding-head normalisation domain of original-scale crops; scale ``k`` of the
 #: exemplar branch uses the next ones (see ReIDEmbeddingHead, "Domains").
@@ -58,6 +58,12 @@ class PersonSearchDetector(TwoStageDetector):
         memory: ``PersonMemory`` config (M_I and M_M; ``num_samples`` may be 0, the
             memory-bank hook sizes and fills it).
         pseudo_labels: ``PseudoLabelStore`` config.
+        multilabel_cadence: where ``L_DML`` takes its positive sets: ``'epoch'``
+            (default) from the ``PseudoLabelStore`` (computed once per epoch by the
+            pseudo-label hook); ``'iteration'`` afresh for the persons of each
+            batch against the current ``M`` (Eq. 6) with the epoch's ``t`` (Eq. 9),
+            as the paper states Eq. 8 (:func:`~mmssl.models.losses.batch_multilabels`;
+            the images of the memory rows come from :class:`RowImages`).
     """
 
     def __init__(self,
@@ -74,6 +80,7 @@ class PersonSearchDetector(TwoStageDetector):
                  loss_dml: Optional[dict] = None,
                  memory: dict = dict(type='PersonMemory', num_samples=0),
                  pseudo_labels: dict = dict(type='PseudoLabelStore'),
+                 multilabel_cadence: str = 'epoch',
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(
             backbone=backbone,
@@ -98,6 +105,12 @@ class PersonSearchDetector(TwoStageDetector):
         self.loss_dml = MODELS.build(loss_dml) if loss_dml else None
         self.memory = MODELS.build(memory)
         self.pseudo_labels = MODELS.build(pseudo_labels)
+        if multilabel_cadence not in ('epoch', 'iteration'):
+            raise ValueError(f"multilabel_cadence must be 'epoch' or 'iteration', "
+                             f'got {multilabel_cadence!r}')
+        self.multilabel_cadence = multilabel_cadence
+        if multilabel_cadence == 'iteration':
+            self.row_images = RowImages()
 
     @property
     def with_exemplar_branch(self) -> bool:
@@ -218,6 +231,8 @@ class PersonSearchDetector(TwoStageDetector):
             torch.full((len(b), ), i, dtype=torch.long, device=rows.device)
             for i, b in enumerate(boxes)
         ])
+        if self.multilabel_cadence == 'iteration':
+            self.row_images.record(rows, image_ids, self.memory.num_samples)
         instance_feats = self.embed_instances(x, boxes)
         exemplars = None
         merged_feats = instance_feats
@@ -274,6 +289,10 @@ class PersonSearchDetector(TwoStageDetector):
                                                        labels[rows])
         if self.loss_dml is not None:
             indptr, indices = store.multilabel_indptr, store.multilabel_indices
+            if self.multilabel_cadence == 'iteration':
+                indptr, indices = batch_multilabels(
+                    self.memory.combined(), rows, self.row_images.image_keys(),
+                    float(store.threshold))
             losses['loss_dml_instance'] = self.loss_dml(
                 instance_feats, bank_i, indptr, indices, rows)
             if self.with_exemplar_branch:
