@@ -14,6 +14,8 @@ from mmengine.structures import InstanceData
 from torch import Tensor
 
 ConfigLike = Union[dict, ConfigDict]
+#: How a detection is scored from the stages' classifications (test time).
+STAGE_SCORES = ('mean', 'first', 'last')
 
 
 @MODELS.register_module()
@@ -24,7 +26,10 @@ class PersonSearchRoIHead(CascadeRoIHead):
     second stage takes the first stage's regressed boxes, classifies and regresses
     them again, and its RoI features also give each detection its re-id embedding
     (so the embedding costs no extra RoI pass at test time). Each stage runs its own
-    res5 (``stage_shared_heads``) on RoI-aligned C4 features.
+    res5 (``stage_shared_heads``) on RoI-aligned C4 features; an embedding head with
+    ``res4_channels`` also embeds those RoI-aligned features (CGPS's res4 + res5).
+    How a detection is scored and whether an NMS runs between the stages are options
+    of the test config (:meth:`predict_bbox`).
 
     Args:
         num_stages: Number of box stages (2 as in SeqNet; 1 gives plain Faster R-CNN).
@@ -75,17 +80,32 @@ class PersonSearchRoIHead(CascadeRoIHead):
         """Whether the head produces re-id embeddings."""
         return self.embedding_head is not None
 
-    def _stage_feats(self, stage: int, x: Tuple[Tensor], rois: Tensor) -> Tensor:
-        """RoI-align C4 features and run the stage's res5."""
+    def _stage_feats(self, stage: int, x: Tuple[Tensor],
+                     rois: Tensor) -> Tuple[Tensor, Tensor]:
+        """RoI-align C4 features and run the stage's res5.
+
+        Returns:
+            ``(roi_feats, bbox_feats)``: the RoI-aligned features (res4 in the C4
+            layout) and the stage's res5 output on them.
+        """
         extractor = self.bbox_roi_extractor[stage]
-        feats = extractor(x[:extractor.num_inputs], rois)
-        return self.stage_shared_heads[stage](feats)
+        roi_feats = extractor(x[:extractor.num_inputs], rois)
+        return roi_feats, self.stage_shared_heads[stage](roi_feats)
+
+    def _embed(self, roi_feats: Tensor, bbox_feats: Tensor,
+               domain: int = 0) -> Tensor:
+        """The embedding head on a stage's features: res5, and the RoI-aligned
+        (res4) features when the head embeds them too (``res4_channels``)."""
+        if getattr(self.embedding_head, 'res4_channels', None) is None:
+            return self.embedding_head(bbox_feats, domain=domain)
+        return self.embedding_head(bbox_feats, domain=domain, res4_feats=roi_feats)
 
     def _bbox_forward(self, stage: int, x: Tuple[Tensor], rois: Tensor) -> dict:
         """Box forward of one stage (used by mmdet's cascade loss and refinement)."""
-        bbox_feats = self._stage_feats(stage, x, rois)
+        roi_feats, bbox_feats = self._stage_feats(stage, x, rois)
         cls_score, bbox_pred = self.bbox_head[stage](bbox_feats)
-        return dict(cls_score=cls_score, bbox_pred=bbox_pred, bbox_feats=bbox_feats)
+        return dict(cls_score=cls_score, bbox_pred=bbox_pred, bbox_feats=bbox_feats,
+                    roi_feats=roi_feats)
 
     def embed_rois(self, x: Tuple[Tensor], rois: Tensor, domain: int = 0) -> Tensor:
         """Embed given RoIs ``(n, 5)`` with the last stage's res5 and the re-id head.
@@ -103,8 +123,8 @@ class PersonSearchRoIHead(CascadeRoIHead):
             raise RuntimeError('this RoI head has no embedding_head')
         if rois.shape[0] == 0:
             return x[0].new_zeros((0, self.embedding_head.embed_dim))
-        return self.embedding_head(self._stage_feats(self.num_stages - 1, x, rois),
-                                   domain=domain)
+        return self._embed(*self._stage_feats(self.num_stages - 1, x, rois),
+                           domain=domain)
 
     def predict_bbox(self,
                      x: Tuple[Tensor],
@@ -115,42 +135,63 @@ class PersonSearchRoIHead(CascadeRoIHead):
                      **kwargs) -> List[InstanceData]:
         """Detect persons and embed each detection.
 
-        Runs the stages like :class:`CascadeRoIHead` (scores averaged over stages),
-        then keeps, through NMS, the index of each surviving box so that it carries
-        the embedding of the last stage's RoI it was regressed from.
+        Each stage classifies its RoIs and regresses them into the next stage's
+        RoIs; the last stage's regression gives the boxes. Two options of
+        ``rcnn_test_cfg`` (``model.test_cfg.rcnn``) choose the rest:
+
+        * ``stage_scores``: the score of a box, ``'mean'`` (default) the stages'
+          classification logits averaged, as :class:`CascadeRoIHead` does;
+          ``'first'`` the first stage's, as SeqNet's "first classification score"
+          (serend1p1ty/SeqNet ``models/seqnet.py`` lines 318-320); ``'last'`` the
+          last stage's.
+        * ``inter_stage_nms``: None (default) runs the next stage on every refined
+          RoI; ``dict(score_thr=..., nms=dict(type='nms', iou_threshold=...),
+          max_per_img=...)`` first keeps, per image, the refined RoIs that pass
+          this score threshold and NMS on the stage's own scores, as SeqNet does
+          between its stages (lines 203-206, torchvision's
+          ``postprocess_detections`` with ``SCORE_THRESH_TEST``,
+          ``NMS_THRESH_TEST`` and ``DETECTIONS_PER_IMAGE_TEST`` of
+          ``defaults.py``).
+
+        The final NMS (``rcnn_test_cfg.nms``) keeps the index of each surviving
+        box, so that it carries the embedding of the last stage's RoI it was
+        regressed from.
 
         Returns:
             One :class:`InstanceData` per image with ``bboxes``, ``scores``, ``labels``
             and, when the head has re-id, ``embeddings``.
         """
+        score_rule = rcnn_test_cfg.get('stage_scores', 'mean')
+        if score_rule not in STAGE_SCORES:
+            raise ValueError(f'PersonSearchRoIHead: test_cfg.stage_scores must be one '
+                             f'of {STAGE_SCORES}, got {score_rule!r}')
+        inter_stage_nms = rcnn_test_cfg.get('inter_stage_nms')
         proposals = [res.bboxes for res in rpn_results_list]
         num_per_img = [len(p) for p in proposals]
         rois = bbox2roi(proposals)
-        if rois.shape[0] == 0:
-            results = empty_instances(
-                batch_img_metas, rois.device, task_type='bbox',
-                box_type=self.bbox_head[-1].predict_box_type,
-                num_classes=self.bbox_head[-1].num_classes)
-            return [self._with_empty_embeddings(r) for r in results]
-
-        stage_scores = []
+        stage_scores: List[Tensor] = []
         for stage in range(self.num_stages):
+            if rois.shape[0] == 0:
+                return self._empty_results(batch_img_metas, rois.device)
             out = self._bbox_forward(stage, x, rois)
             stage_scores.append(out['cls_score'])
             if stage < self.num_stages - 1:
-                head = self.bbox_head[stage]
-                labels = out['cls_score'][:, :-1].argmax(dim=1)
-                refined = []
-                for i, (img_rois, img_labels, img_preds) in enumerate(
-                        zip(rois.split(num_per_img), labels.split(num_per_img),
-                            out['bbox_pred'].split(num_per_img))):
-                    boxes = head.regress_by_class(img_rois[:, 1:], img_labels,
-                                                  img_preds, batch_img_metas[i])
-                    refined.append(torch.cat(
-                        [img_rois[:, :1], get_box_tensor(boxes)], dim=1))
-                rois = torch.cat(refined)
-        cls_score = sum(stage_scores) / float(self.num_stages)
-        embeddings = (self.embedding_head(out['bbox_feats'])
+                rois = self._refine_rois(stage, rois, out, num_per_img,
+                                         batch_img_metas)
+                if inter_stage_nms is not None:
+                    keep = self._keep_between_stages(rois, out['cls_score'],
+                                                     num_per_img, inter_stage_nms)
+                    rois = rois[keep]
+                    stage_scores = [score[keep] for score in stage_scores]
+                    num_per_img = torch.bincount(
+                        rois[:, 0].long(), minlength=len(num_per_img)).tolist()
+        if score_rule == 'first':
+            cls_score = stage_scores[0]
+        elif score_rule == 'last':
+            cls_score = stage_scores[-1]
+        else:
+            cls_score = sum(stage_scores) / float(self.num_stages)
+        embeddings = (self._embed(out['roi_feats'], out['bbox_feats'])
                       if self.with_reid else None)
 
         results_list = []
@@ -175,6 +216,46 @@ class PersonSearchRoIHead(CascadeRoIHead):
                 result.embeddings = img_emb[inds // num_classes]
             results_list.append(result)
         return results_list
+
+    def _refine_rois(self, stage: int, rois: Tensor, out: dict,
+                     num_per_img: List[int], batch_img_metas: List[dict]) -> Tensor:
+        """The next stage's RoIs: ``stage``'s regression of its RoIs, per image."""
+        head = self.bbox_head[stage]
+        labels = out['cls_score'][:, :-1].argmax(dim=1)
+        refined = []
+        for i, (img_rois, img_labels, img_preds) in enumerate(
+                zip(rois.split(num_per_img), labels.split(num_per_img),
+                    out['bbox_pred'].split(num_per_img))):
+            boxes = head.regress_by_class(img_rois[:, 1:], img_labels, img_preds,
+                                          batch_img_metas[i])
+            refined.append(torch.cat([img_rois[:, :1], get_box_tensor(boxes)], dim=1))
+        return torch.cat(refined)
+
+    def _keep_between_stages(self, rois: Tensor, cls_score: Tensor,
+                             num_per_img: List[int], cfg: ConfigLike) -> Tensor:
+        """Indices of the refined RoIs that pass ``cfg``'s score threshold and NMS
+        on the scores of the stage that refined them, image by image."""
+        num_classes = self.bbox_head[0].num_classes
+        scores = torch.softmax(cls_score, dim=-1)
+        keep, offset = [], 0
+        for img_rois, img_scores in zip(rois.split(num_per_img),
+                                        scores.split(num_per_img)):
+            _, _, inds = multiclass_nms(img_rois[:, 1:], img_scores,
+                                        cfg['score_thr'], cfg['nms'],
+                                        cfg['max_per_img'], return_inds=True)
+            # one row per RoI and class: a RoI kept for two classes counts once
+            keep.append(torch.unique(inds // num_classes) + offset)
+            offset += len(img_rois)
+        return torch.cat(keep)
+
+    def _empty_results(self, batch_img_metas: List[dict],
+                       device: torch.device) -> List[InstanceData]:
+        """One empty result (with ``(0, d)`` embeddings) per image."""
+        results = empty_instances(
+            batch_img_metas, device, task_type='bbox',
+            box_type=self.bbox_head[-1].predict_box_type,
+            num_classes=self.bbox_head[-1].num_classes)
+        return [self._with_empty_embeddings(r) for r in results]
 
     def _with_empty_embeddings(self, result: InstanceData) -> InstanceData:
         """Add a ``(0, d)`` embeddings field to an empty result."""

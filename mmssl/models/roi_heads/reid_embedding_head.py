@@ -10,6 +10,7 @@ from mmengine.model import BaseModule
 from torch import Tensor
 
 NORM_STATS = ('population', 'batch')
+POOLINGS = ('avg', 'max')
 #: The domain of scene RoIs: what the head embeds at test time.
 SCENE_DOMAIN = 0
 
@@ -59,6 +60,17 @@ class ReIDEmbeddingHead(BaseModule):
     features collapsed to a dozen directions). The projection starts with rows of
     unit norm (``std = in_channels ** -0.5``) instead.
 
+    **res4 and res5 (CGPS, SeqNet).** With ``res4_channels``, the head also takes the
+    RoI-aligned C4 features (before res5): each map is pooled and projected on its
+    own, res5 to ``embed_dim - embed_dim // 2`` and res4 to ``embed_dim // 2``
+    dimensions, and the two are concatenated before the normalisation. CGPS
+    concatenates a 128-d projection of the max-pooled res5 and one of the
+    max-pooled res4 (ljpadam/CGPS ``mmdet/models/roi_heads/reid_roi_head.py`` lines
+    141-146, ``bbox_heads/cgps_head.py`` lines 89-90 and 124), as SeqNet's
+    norm-aware embedding does (serend1p1ty/SeqNet ``models/resnet.py`` lines 37-40,
+    ``models/seqnet.py`` lines 405-450). The normalisation (and its domains) acts
+    on the concatenated vector, per dimension, as SeqNet's batch norm of each part.
+
     Args:
         in_channels: Channels of the RoI feature map (after the res5 stage).
         embed_dim: Embedding size (256 in the paper).
@@ -71,7 +83,12 @@ class ReIDEmbeddingHead(BaseModule):
         norm_momentum: Momentum of the running statistics.
         num_domains: Sets of population statistics (1: all inputs share the
             scenes' statistics).
-        init_cfg: MMEngine init config; None: the unit-row normal init above.
+        pooling: ``'avg'`` (default) or ``'max'`` (CGPS, SeqNet) over each RoI
+            feature map.
+        res4_channels: Channels of the RoI-aligned features before res5, to embed
+            them too (see above); None embeds res5 alone.
+        init_cfg: MMEngine init config; None: the unit-row normal init above
+            (of each projection, res4's too).
     """
 
     def __init__(self,
@@ -81,10 +98,15 @@ class ReIDEmbeddingHead(BaseModule):
                  norm_bias: bool = False,
                  norm_momentum: float = 0.1,
                  num_domains: int = 1,
+                 pooling: str = 'avg',
+                 res4_channels: Optional[int] = None,
                  init_cfg: Optional[dict] = None) -> None:
         if init_cfg is None:
             # unit-norm rows (see the class docstring, "Initialisation")
             init_cfg = dict(type='Normal', layer='Linear', std=in_channels**-0.5)
+            if res4_channels is not None:
+                init_cfg['override'] = dict(type='Normal', name='projection_res4',
+                                            std=res4_channels**-0.5)
         super().__init__(init_cfg)
         if norm_stats not in NORM_STATS:
             raise ValueError(f'ReIDEmbeddingHead: norm_stats must be one of '
@@ -93,11 +115,22 @@ class ReIDEmbeddingHead(BaseModule):
             raise ValueError(f'ReIDEmbeddingHead: num_domains must be >= 1, and '
                              f'1 unless norm_stats is population; got '
                              f'{num_domains} with {norm_stats!r}')
+        if pooling not in POOLINGS:
+            raise ValueError(f'ReIDEmbeddingHead: pooling must be one of {POOLINGS}, '
+                             f'got {pooling!r}')
+        if res4_channels is not None and embed_dim < 2:
+            raise ValueError('ReIDEmbeddingHead: embedding res4 and res5 needs '
+                             f'embed_dim >= 2, got {embed_dim}')
         self.embed_dim = embed_dim
         self.norm_stats = norm_stats
         self.norm_momentum = norm_momentum
         self.num_domains = num_domains
-        self.projection = nn.Linear(in_channels, embed_dim)
+        self.pooling = pooling
+        self.res4_channels = res4_channels
+        res4_dim = 0 if res4_channels is None else embed_dim // 2
+        self.projection = nn.Linear(in_channels, embed_dim - res4_dim)
+        if res4_channels is not None:
+            self.projection_res4 = nn.Linear(res4_channels, res4_dim)
         self.norm = nn.BatchNorm1d(embed_dim, momentum=norm_momentum)
         if not norm_bias:
             nn.init.zeros_(self.norm.bias)
@@ -110,15 +143,30 @@ class ReIDEmbeddingHead(BaseModule):
                                                            dtype=torch.long))
         self._calibrating = False
 
-    def forward(self, feats: Tensor, domain: int = SCENE_DOMAIN) -> Tensor:
+    def _pool(self, feats: Tensor) -> Tensor:
+        """``(n, C, h, w)`` -> ``(n, C)`` by the configured pooling."""
+        if self.pooling == 'max':
+            return feats.amax(dim=(2, 3))
+        return feats.mean(dim=(2, 3))
+
+    def forward(self, feats: Tensor, domain: int = SCENE_DOMAIN,
+                res4_feats: Optional[Tensor] = None) -> Tensor:
         """Embed ``(n, C, h, w)`` RoI features into ``(n, embed_dim)`` unit vectors.
 
         Args:
-            feats: RoI feature maps.
+            feats: RoI feature maps (after res5).
             domain: whose population statistics normalise them (0: scenes);
                 ``domain >= num_domains`` falls back to the last domain.
+            res4_feats: ``(n, res4_channels, h', w')`` RoI features before res5;
+                needed when the head has ``res4_channels``, ignored otherwise.
         """
-        embedded = self.projection(feats.mean(dim=(2, 3)))
+        embedded = self.projection(self._pool(feats))
+        if self.res4_channels is not None:
+            if res4_feats is None:
+                raise ValueError('ReIDEmbeddingHead: this head embeds res4 too '
+                                 '(res4_channels is set): pass res4_feats')
+            embedded = torch.cat(
+                [embedded, self.projection_res4(self._pool(res4_feats))], dim=1)
         norm = self.norm
         if self.norm_stats == 'batch' and norm.training and embedded.shape[0] > 1:
             return F.normalize(norm(embedded), dim=1)

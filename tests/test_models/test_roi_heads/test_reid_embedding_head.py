@@ -105,3 +105,52 @@ def test_projection_rows_start_at_unit_norm():
     model.init_weights()
     norms = model.projection.weight.norm(dim=1)
     assert abs(float(norms.mean()) - 1.0) < 0.1
+    # the res4 projection too, for its own input width
+    both = ReIDEmbeddingHead(in_channels=512, embed_dim=64, res4_channels=128)
+    both.init_weights()
+    for projection in (both.projection, both.projection_res4):
+        assert abs(float(projection.weight.norm(dim=1).mean()) - 1.0) < 0.15
+
+
+def test_res4_and_res5_max_pooled_as_cgps():
+    """res5 and res4 are max-pooled, projected apart and concatenated; the
+    population statistics and domains act on the concatenation."""
+    torch.manual_seed(0)
+    model = ReIDEmbeddingHead(in_channels=8, embed_dim=6, pooling='max',
+                              res4_channels=4, num_domains=3).eval()
+    assert model.projection.out_features == 3
+    assert model.projection_res4.out_features == 3
+    res5, res4 = torch.randn(5, 8, 2, 2), torch.randn(5, 4, 3, 3)
+    out = model(res5, res4_feats=res4)
+    assert out.shape == (5, 6)
+    assert torch.allclose(out.norm(dim=1), torch.ones(5), atol=1e-6)
+    expected = torch.cat([model.projection(res5.amax(dim=(2, 3))),
+                          model.projection_res4(res4.amax(dim=(2, 3)))], dim=1)
+    expected = torch.nn.functional.normalize(
+        (expected - model.norm.running_mean) /
+        torch.sqrt(model.norm.running_var + model.norm.eps) * model.norm.weight,
+        dim=1)
+    assert torch.allclose(out, expected, atol=1e-5)
+    # both maps matter; only the maximum of each map does
+    assert not torch.allclose(out, model(res5, res4_feats=res4 * 2), atol=1e-3)
+    below_max = res5.clone()
+    below_max[:, :, 0, 0] = res5.amin(dim=(2, 3))
+    below_max[:, :, 1, 1] = res5.amax(dim=(2, 3))
+    assert torch.allclose(model(below_max, res4_feats=res4),
+                          model(res5.amax(dim=(2, 3), keepdim=True).expand_as(res5),
+                                res4_feats=res4), atol=1e-6)
+    # training: one person's embedding does not depend on its batch partners
+    model.train()
+    state = {k: v.clone() for k, v in model.state_dict().items()}
+    first = model(torch.cat([res5[:1], res5[1:2]]), domain=2,
+                  res4_feats=torch.cat([res4[:1], res4[1:2]]))[0]
+    assert not torch.equal(model.domain_mean[1], state['domain_mean'][1])
+    assert torch.equal(model.norm.running_mean, state['norm.running_mean'])
+    model.load_state_dict(state)
+    second = model(torch.cat([res5[:1], res5[3:4]]), domain=2,
+                   res4_feats=torch.cat([res4[:1], res4[3:4]]))[0]
+    assert torch.allclose(first, second, atol=1e-6)
+    with pytest.raises(ValueError, match='res4_feats'):
+        model(res5)
+    with pytest.raises(ValueError, match='pooling'):
+        ReIDEmbeddingHead(in_channels=8, pooling='gem')
