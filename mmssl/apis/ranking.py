@@ -9,13 +9,17 @@ from typing import Optional, Tuple
 import numpy as np
 
 from mmssl.evaluation.functional import l2_normalise
+from mmssl.evaluation.metrics.confidence_weighting import (
+    confidence_weighted_features, pad_query_features)
 
 
 def rank_by_similarity(query_feat: np.ndarray,
                        gallery_feats: np.ndarray,
                        gallery_scores: np.ndarray,
                        score_thr: float = 0.5,
-                       topk: Optional[int] = None) -> Tuple[np.ndarray, np.ndarray]:
+                       topk: Optional[int] = None,
+                       confidence_weighted: bool = False
+                       ) -> Tuple[np.ndarray, np.ndarray]:
     """Order the detections scoring at least ``score_thr`` by cosine similarity.
 
     Args:
@@ -24,6 +28,9 @@ def rank_by_similarity(query_feat: np.ndarray,
         gallery_scores: ``(n,)`` detection scores.
         score_thr: detections with a lower score are left out.
         topk: keep the ``topk`` most similar; None keeps all.
+        confidence_weighted: rank by SeqNet's confidence-weighted similarity, the
+            cosine times the detection score
+            (:mod:`mmssl.evaluation.metrics.confidence_weighting`).
 
     Returns:
         ``(indices, similarities)``: ``(k,)`` int64 positions into the gallery
@@ -47,7 +54,11 @@ def rank_by_similarity(query_feat: np.ndarray,
     if topk is not None and topk < 0:
         raise ValueError(f'rank_by_similarity: topk must be >= 0, got {topk}')
     kept = np.flatnonzero(scores >= score_thr)
-    similarities = l2_normalise(feats[kept]) @ l2_normalise(query[None])[0]
+    gallery, queries = l2_normalise(feats[kept]), l2_normalise(query[None])
+    if confidence_weighted:
+        gallery = confidence_weighted_features(gallery, scores[kept])
+        queries = pad_query_features(queries)
+    similarities = gallery @ queries[0]
     order = np.argsort(-similarities, kind='stable')
     if topk is not None:
         order = order[:topk]

@@ -23,7 +23,8 @@ def search(model: nn.Module,
            score_thr: float = 0.5,
            topk: Optional[int] = None,
            exclude_query_image: bool = False,
-           progress: bool = False) -> List[dict]:
+           progress: bool = False,
+           confidence_weighted: bool = False) -> List[dict]:
     """Rank every person detected in the gallery by similarity to the query.
 
     The query feature is the embedding of the given box (:func:`embed_query`);
@@ -41,6 +42,8 @@ def search(model: nn.Module,
         exclude_query_image: leave the query's own image out of the gallery (same
             real path, or the same array object).
         progress: show a progress bar over the gallery.
+        confidence_weighted: rank by SeqNet's confidence-weighted similarity (the
+            cosine times the detection score), as the paper configs evaluate.
 
     Returns:
         Matches, most similar first: dicts with ``rank`` (1-based),
@@ -64,7 +67,8 @@ def search(model: nn.Module,
     boxes, scores = np.concatenate(boxes), np.concatenate(scores)
     feats, owners = np.concatenate(feats), np.concatenate(owners)
     order, similarities = rank_by_similarity(query_feat, feats, scores,
-                                             score_thr=score_thr, topk=topk)
+                                             score_thr=score_thr, topk=topk,
+                                             confidence_weighted=confidence_weighted)
     return [
         dict(rank=rank, gallery_index=int(owners[i]),
              image=gallery_images[owners[i]],

@@ -57,3 +57,14 @@ def test_empty_gallery():
 def test_errors(feats, scores, topk, match):
     with pytest.raises(ValueError, match=match):
         rank_by_similarity(np.ones(4), feats, scores, topk=topk)
+
+
+def test_confidence_weighted_ranking():
+    query = unit([1, 0])[0]
+    feats = unit([1, 0.2], [1, 0.6])  # cosines .98 and .86
+    scores = np.array([0.6, 1.0])
+    plain, _ = rank_by_similarity(query, feats, scores)
+    weighted, sims = rank_by_similarity(query, feats, scores, confidence_weighted=True)
+    assert plain.tolist() == [0, 1] and weighted.tolist() == [1, 0]
+    cosines = feats @ query
+    np.testing.assert_allclose(sims, [cosines[1] * 1.0, cosines[0] * 0.6], atol=1e-6)

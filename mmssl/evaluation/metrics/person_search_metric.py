@@ -16,6 +16,7 @@ from mmengine.logging import print_log
 from mmengine.structures import BaseDataElement
 
 from mmdet.registry import METRICS
+from .confidence_weighting import confidence_weighted_features, pad_query_features
 from ..functional import (DEFAULT_TOPK, DETECTION_METHODS, DETECTION_SCORE_THR,
                           SEARCH_SCORE_THR, SearchGallery, SearchQueries, aligned_box_iou,
                           cross_scale_query_mask, detection_ap_recall, evaluate_search)
@@ -82,6 +83,10 @@ class PersonSearchMetric(BaseMetric):
     reported as ``[<name>/]cross_scale/mAP``, ``.../top1``, ``.../num_queries`` and the
     same for ``same_scale``.
 
+    Confidence-weighted similarity (``confidence_weighted=True``, SeqNet's CWS):
+    a query ranks each gallery detection by its cosine times the detection's score
+    (:mod:`.confidence_weighting`).
+
     Args:
         score_thr: gallery detections scoring below it are left out of the search.
         topk: ``k`` of the reported top-k accuracies.
@@ -92,6 +97,8 @@ class PersonSearchMetric(BaseMetric):
         det_iou_thr: IoU for the detection figures.
         det_method: ``'seqnet'`` (the figures papers print) or ``'voc'``.
         gt_coords: ``'auto'``, ``'original'`` or ``'resized'`` (see above).
+        confidence_weighted: rank by SeqNet's confidence-weighted similarity
+            (see above) instead of the plain cosine.
         feat_dtype: ``'float32'`` or ``'float16'`` (halves what ranks send to rank 0;
             features are L2-normalised again in float32 before matching).
         collect_device: ``'cpu'`` or ``'gpu'``, see ``BaseMetric``.
@@ -110,6 +117,7 @@ class PersonSearchMetric(BaseMetric):
                  det_iou_thr: float = 0.5,
                  det_method: str = 'seqnet',
                  gt_coords: str = 'auto',
+                 confidence_weighted: bool = False,
                  feat_dtype: str = 'float32',
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None,
@@ -133,6 +141,7 @@ class PersonSearchMetric(BaseMetric):
         self.det_iou_thr = float(det_iou_thr)
         self.det_method = det_method
         self.gt_coords = gt_coords
+        self.confidence_weighted = bool(confidence_weighted)
         self.feat_dtype = np.dtype(feat_dtype)
 
     # ------------------------------------------------------------------ process
@@ -293,9 +302,13 @@ class PersonSearchMetric(BaseMetric):
         filled = [r if r is not None else empty for r in gallery]
         gallery_ids = list(protocol_meta['gallery_img_ids'])
         cam_ids = [r['cam_id'] if r is not None else -1 for r in gallery]
+        gallery_feats = [r['feats'] for r in filled]
+        if self.confidence_weighted:
+            gallery_feats = [confidence_weighted_features(r['feats'], r['scores'])
+                             for r in filled]
         search_gallery = SearchGallery.from_per_image(
             [r['boxes'] for r in filled], [r['scores'] for r in filled],
-            [r['feats'] for r in filled], [r['gt_boxes'] for r in filled],
+            gallery_feats, [r['gt_boxes'] for r in filled],
             [r['gt_person_ids'] for r in filled], cam_ids)
 
         index_of_image = {img_id: i for i, img_id in enumerate(gallery_ids)}
@@ -318,6 +331,8 @@ class PersonSearchMetric(BaseMetric):
             print_log(f'PersonSearchMetric: {num_queries - len(present)} of {num_queries} '
                       'queries have no result and are not evaluated', logger='current',
                       level=logging.WARNING)
+        if self.confidence_weighted:
+            query_feats = pad_query_features(query_feats)
         queries = SearchQueries(
             feats=query_feats,
             img_inds=[index_of_image.get(q['img_id'], -1) for q in protocol_queries],

@@ -277,3 +277,20 @@ def test_oracle_predictions_on_tiny_datasets_score_one(tmp_path, dataset_type,
                      for inst in dataset.get_data_info(i)['instances'])
     assert unlabelled > 0 and metrics['search/det_labelled_ap'] < 1.0
     assert len(metrics) == 4 + 4 * len(dataset.metainfo['search_protocol']['galleries'])
+
+
+def test_confidence_weighted_similarity_ranks_by_cosine_times_score():
+    """SeqNet's CWS: g1's distractor (cosine .95) scores .55, so .95 * .55 falls
+    below the true matches .8 * .95 (g2) and .6 * .9 (g1): q0's AP becomes 1."""
+    samples = all_samples()
+    g1 = samples[1]
+    assert g1.img_id == 'g1.jpg'
+    g1.pred_instances.scores = torch.tensor([0.9, 0.55])
+    plain = run_metric(samples)
+    weighted = run_metric(samples, confidence_weighted=True)
+    assert plain['search/mAP'] == pytest.approx(7 / 24)
+    assert plain['search/top1'] == 0.0
+    assert weighted['search/mAP'] == pytest.approx(0.5)  # q0 AP 1, q1 AP 0
+    assert weighted['search/top1'] == pytest.approx(0.5)
+    # detection figures do not depend on the ranking of the search
+    assert weighted['search/det_ap'] == pytest.approx(plain['search/det_ap'])
