@@ -1,5 +1,5 @@
-# CUHK-SYSU (Xiao et al., CVPR 2017), official layout under data_root (DESIGN.md
-# sec. 4). The reported protocol is gallery 100; add sizes to sweep (paper Fig. 6).
+# CUHK-SYSU (Xiao et al., CVPR 2017), official layout under data_root
+# (docs/datasets.md). The reported protocol is gallery 100; add sizes to sweep (paper Fig. 6).
 _base_ = './prw.py'
 dataset_type = 'CUHKSYSUDataset'
 data_root = 'data/CUHK-SYSU/'

@@ -1,4 +1,4 @@
-# PRW (Zheng et al., CVPR 2017), official layout under data_root (DESIGN.md sec. 4).
+# PRW (Zheng et al., CVPR 2017), official layout under data_root (docs/datasets.md).
 # Masks: precomputed foreground masks under data_root/masks (docs/datasets.md);
 # tools/misc/precompute_masks.py writes them.
 dataset_type = 'PRWDataset'
@@ -20,6 +20,15 @@ train_pipeline = [
 test_pipeline = [
     dict(type='LoadImageFromFile', backend_args=backend_args),
     dict(type='LoadPersonSearchAnnotations', with_bbox=True),
+    dict(type='Resize', scale=(1500, 900), keep_ratio=True),
+    dict(type='PackPersonSearchInputs')
+]
+
+# the memory-bank fill pass (MemoryBankHook): every training box at the test scale,
+# as CGPS fills its memory (configs/cgps/prw.py, train_cluster with val_pipeline)
+memory_fill_pipeline = [
+    dict(type='LoadImageFromFile', backend_args=backend_args),
+    dict(type='LoadPersonSearchAnnotations', with_bbox=True, with_fg_mask=True),
     dict(type='Resize', scale=(1500, 900), keep_ratio=True),
     dict(type='PackPersonSearchInputs')
 ]

@@ -1,6 +1,8 @@
-# The paper's network (Sec. 4.2; DESIGN.md sec. 3): ResNet-50 C4 Faster R-CNN with a
-# second box stage as in SeqNet, ImageNet init, 256-d embeddings, exemplar scales
-# 112x48, 224x96, 448x192 plus the original-scale crop.
+# The paper's network (Sec. 4.2): ResNet-50 C4 Faster R-CNN with ImageNet init and a
+# second box stage as in SeqNet, 256-d embeddings of res4 + res5 as CGPS and SeqNet,
+# exemplar scales 112x48, 224x96, 448x192 plus the original-scale crop. Every value,
+# its source (the paper, ljpadam/CGPS, serend1p1ty/SeqNet) and the reason where
+# mmssl departs: docs/configs.md, "The paper configs, setting by setting".
 _base_ = './ssl_c4_tiny.py'
 pretrained = 'torchvision://resnet50'
 model = dict(
@@ -20,7 +22,7 @@ model = dict(
         init_cfg=dict(type='Pretrained', checkpoint=pretrained)),
     rpn_head=dict(
         in_channels=1024,
-        feat_channels=512,
+        feat_channels=1024,
         anchor_generator=dict(
             scales=[2, 4, 8, 16, 32], ratios=[0.5, 1.0, 2.0], strides=[16])),
     roi_head=dict(
@@ -34,6 +36,8 @@ model = dict(
             norm_cfg=dict(type='BN', requires_grad=False), norm_eval=True,
             init_cfg=dict(
                 type='Pretrained', checkpoint=pretrained, prefix='layer4.')),
+        # SeqNet: one box coder for both stages; the first stage's regression loss
+        # weighs 10 (LW_PROPOSAL_REG), the second's 1
         bbox_head=[
             dict(
                 type='BBoxHead',
@@ -44,26 +48,33 @@ model = dict(
                 bbox_coder=dict(
                     type='DeltaXYWHBBoxCoder',
                     target_means=[0.0, 0.0, 0.0, 0.0],
-                    target_stds=std),
+                    target_stds=[0.1, 0.1, 0.2, 0.2]),
                 reg_class_agnostic=True,
                 loss_cls=dict(
                     type='CrossEntropyLoss', use_sigmoid=False,
                     loss_weight=1.0),
-                loss_bbox=dict(type='SmoothL1Loss', beta=1.0, loss_weight=1.0))
-            for std in ([0.1, 0.1, 0.2, 0.2], [0.05, 0.05, 0.1, 0.1])
+                loss_bbox=dict(type='SmoothL1Loss', beta=1.0,
+                               loss_weight=reg_weight))
+            for reg_weight in (10.0, 1.0)
         ],
-        embedding_head=dict(in_channels=2048, embed_dim=256)),
+        # res5 and res4, max-pooled, 128 + 128 dimensions (CGPS, SeqNet)
+        embedding_head=dict(in_channels=2048, embed_dim=256, pooling='max',
+                            res4_channels=1024)),
     exemplar_branch=dict(
         scales=[(112, 48), (224, 96), (448, 192)], with_original=True),
+    loss_cluster=dict(
+        type='ClusterContrastLoss', temperature=0.05, hard_negative_ratio=0.6,
+        negative_selection='mass', normalize_centroids=False),
     train_cfg=dict(
+        rpn=dict(sampler=dict(num=256)),
         rpn_proposal=dict(nms_pre=12000, max_per_img=2000),
         rcnn=[
             dict(
                 assigner=dict(
                     type='MaxIoUAssigner',
-                    pos_iou_thr=iou,
-                    neg_iou_thr=iou,
-                    min_pos_iou=iou,
+                    pos_iou_thr=0.5,
+                    neg_iou_thr=0.5,
+                    min_pos_iou=0.5,
                     match_low_quality=False,
                     ignore_iof_thr=-1),
                 sampler=dict(
@@ -73,8 +84,17 @@ model = dict(
                     neg_pos_ub=-1,
                     add_gt_as_proposals=True),
                 pos_weight=-1,
-                debug=False) for iou in (0.5, 0.6)
+                debug=False) for _ in range(2)
         ]),
+    # SeqNet's inference: score with the first stage, threshold 0.5 and NMS 0.4
+    # between the stages, NMS 0.5 at the end, up to 300 persons per image
     test_cfg=dict(
         rpn=dict(nms_pre=6000, max_per_img=300),
-        rcnn=dict(score_thr=0.05, max_per_img=100)))
+        rcnn=dict(
+            score_thr=0.5,
+            nms=dict(type='nms', iou_threshold=0.5),
+            max_per_img=300,
+            stage_scores='first',
+            inter_stage_nms=dict(
+                score_thr=0.5, nms=dict(type='nms', iou_threshold=0.4),
+                max_per_img=300))))

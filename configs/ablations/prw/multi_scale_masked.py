@@ -1,7 +1,7 @@
 # Tab. 2 SSL w/ multi-scale and foreground masks (the paper's dagger); labels from M_I.
 _base_ = '../../ssl_prw.py'
 custom_hooks = [
-    dict(type='MemoryBankHook', batch_size=2),
+    {{_base_.memory_bank_hook}},
     dict(
         type='PseudoLabelHook',
         start_epoch=0,

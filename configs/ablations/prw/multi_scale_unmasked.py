@@ -8,8 +8,16 @@ train_pipeline = [
     dict(type='PackPersonSearchInputs')
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+# the fill pass at the test scale, without masks either
+memory_fill_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadPersonSearchAnnotations', with_bbox=True),
+    dict(type='Resize', scale=(1500, 900), keep_ratio=True),
+    dict(type='PackPersonSearchInputs')
+]
 custom_hooks = [
-    dict(type='MemoryBankHook', batch_size=2),
+    dict(type='MemoryBankHook', batch_size=2, num_workers=4,
+         pipeline=memory_fill_pipeline),
     dict(
         type='PseudoLabelHook',
         start_epoch=0,

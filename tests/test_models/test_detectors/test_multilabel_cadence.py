@@ -10,8 +10,19 @@ from mmengine.registry import init_default_scope
 import mmssl  # noqa: F401
 from mmssl.models.losses import batch_multilabels
 from mmssl.testing import tiny_ssl_config
+from mmssl.testing.person_batches import person_batch
 
-from .test_person_search_detector import NUM_ROWS, make_batch, run_loss
+NUM_ROWS = 12
+
+
+def make_batch():
+    return person_batch([[[10., 8., 40., 80.], [60., 20., 90., 90.]],
+                         [[5., 5., 30., 60.], [50., 10., 70., 50.],
+                          [90., 30., 120., 95.]]], height=96, width=128)
+
+
+def run_loss(model, batch):
+    return model(**model.data_preprocessor(batch, True), mode='loss')
 
 
 def build(cadence):
