@@ -65,6 +65,11 @@ model = dict(
     loss_cluster=dict(
         type='ClusterContrastLoss', temperature=0.05, hard_negative_ratio=0.6,
         negative_selection='mass', normalize_centroids=False),
+    # Eq. 11 sums over the q persons of the batch; delta as MMCL's
+    loss_dml=dict(type='DynamicMultiLabelLoss', delta=5.0, reduction='sum'),
+    # Eq. 8 at each iteration ('iteration') or once per epoch ('epoch'): the
+    # per-epoch labels until both are measured on SynthPS
+    multilabel_cadence='epoch',
     train_cfg=dict(
         rpn=dict(sampler=dict(num=256)),
         rpn_proposal=dict(nms_pre=12000, max_per_img=2000),
