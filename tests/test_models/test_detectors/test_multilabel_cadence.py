@@ -79,3 +79,28 @@ def test_iteration_cadence_uses_the_batch_labels_of_eq8():
 def test_cadence_is_checked():
     with pytest.raises(ValueError, match='multilabel_cadence'):
         build('batch')
+
+
+def test_a_tiny_run_learns_the_images_of_every_row(tmp_path):
+    """In a real run the fill pass shows every image before training: the row
+    images the model learnt are the dataset's, and training uses them."""
+    from mmengine.runner import Runner
+
+    from mmssl.testing import render_tiny_synthps
+    root = render_tiny_synthps(str(tmp_path / 'synthps'))
+    cfg = tiny_ssl_config(root, str(tmp_path / 'work'), max_epochs=1)
+    cfg.model.multilabel_cadence = 'iteration'
+    for hook in cfg.custom_hooks:  # labels from the first epoch on
+        if hook['type'] == 'PseudoLabelHook':
+            hook['start_epoch'] = 0
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    model = runner.model
+    table = runner.train_dataloader.dataset.instance_table()
+    _, expected = torch.unique(torch.from_numpy(table['image_index']),
+                               return_inverse=True)
+    assert torch.equal(model.row_images.image_keys(), expected)
+    assert model.pseudo_labels.has_labels
+    scalars = (tmp_path / 'work').rglob('scalars.json')
+    logged = ''.join(path.read_text() for path in scalars)
+    assert 'loss_dml_instance' in logged
