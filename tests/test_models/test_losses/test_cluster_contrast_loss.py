@@ -29,15 +29,19 @@ def reference_mass(feats, centroids, targets, tau, ratio):
     """CGPS-style: threshold on the negatives' softmax share (numpy, float64)."""
     logits = (F.normalize(feats.double(), dim=1) @ centroids.double().t() /
               tau).numpy()
-    out = []
-    for z, y in zip(logits, targets.tolist()):
-        exps = np.exp(z - z.max())
-        neg = np.delete(exps, y)
-        share = np.sort(neg / neg.sum())[::-1]
-        cut = np.argmin(np.abs(np.cumsum(share) - ratio))
-        kept = neg[neg / neg.sum() >= share[cut]]
-        out.append(-np.log(exps[y] / (exps[y] + kept.sum())))
-    return np.array(out)
+    return np.array([mass_rule_loss(z, y, ratio)
+                     for z, y in zip(logits, targets.tolist())])
+
+
+def mass_rule_loss(z, y, ratio):
+    """One sample's loss over logits ``z`` with target ``y``, keeping the hardest
+    negatives whose share of the negatives' softmax mass is closest to ``ratio``."""
+    exps = np.exp(z - z.max())
+    neg = np.delete(exps, y)
+    share = np.sort(neg / neg.sum())[::-1]
+    cut = np.argmin(np.abs(np.cumsum(share) - ratio))
+    kept = neg[neg / neg.sum() >= share[cut]]
+    return -np.log(exps[y] / (exps[y] + kept.sum()))
 
 
 def make_case(num_clusters=9, q=7, dim=16, seed=0):
@@ -196,13 +200,7 @@ def cgps_reference(feats, memory, labels, rows, tau, top_percent):
         member_logits = m @ feat / tau
         z = np.array([member_logits[labels == k].mean()
                       for k in range(num_clusters)])
-        y = labels[row]
-        exps = np.exp(z)
-        neg = np.delete(exps, y)
-        share = np.sort(neg / neg.sum())[::-1]
-        cut = np.argmin(np.abs(np.cumsum(share) - top_percent))
-        kept = neg[neg / neg.sum() >= share[cut]]
-        out.append(-np.log(exps[y] / (exps[y] + kept.sum())))
+        out.append(mass_rule_loss(z, labels[row], top_percent))
     return np.array(out)
 
 
