@@ -17,7 +17,7 @@ SCENE_DOMAIN = 0
 
 @MODELS.register_module()
 class ReIDEmbeddingHead(BaseModule):
-    """Global-average-pool, project, batch-normalise and L2-normalise.
+    """Pool (average by default, or max), project, batch-normalise, L2-normalise.
 
     The same head embeds the main branch's RoIs (f_i) and the exemplar branch's crops
     (f^o, f^1..f^K), so both live in one space (paper Sec. 3.2).
