@@ -20,7 +20,8 @@ from .same_image_rule import separate_same_image
 from .self_paced_dbscan import (SelfPacedClusters, canonical_labels,
                                 dbscan_labels, outliers_to_singletons,
                                 self_paced_clustering)
-from .synthetic_features import SyntheticBank, make_clustered_bank
+from .synthetic_features import (SyntheticBank, make_clustered_bank,
+                                 make_spcl_style_bank)
 
 __all__ = [
     'PairwiseScores', 'PseudoLabels', 'SelfPacedClusters', 'SyntheticBank',
@@ -29,7 +30,7 @@ __all__ = [
     'dense_self_paced_labels', 'dense_similarity', 'dynamic_multilabels',
     'dynamic_threshold', 'exclusive_multilabels', 'generate_pseudo_labels',
     'k_reciprocal_jaccard_distance', 'knn_recall', 'knn_search',
-    'make_clustered_bank', 'outliers_to_singletons', 'pair_similarities',
+    'make_clustered_bank', 'make_spcl_style_bank', 'outliers_to_singletons', 'pair_similarities',
     'pairwise_precision_recall', 'range_recall', 'range_search',
     'range_search_from_knn', 'refine_knn', 'resolve_backend',
     'reverse_neighbours', 'self_paced_clustering',
