@@ -1,6 +1,6 @@
 """mmssl.labels: pseudo labels at scale, plain functions over arrays (no mmdet import).
 
-Neighbour search (exact, faiss/torch/numpy; approximate, faiss IVF/HNSW), dynamic
+Neighbour search (exact, on torch; approximate, faiss IVF/HNSW), dynamic
 multi-labels (Eq. 7-10), sparse k-reciprocal Jaccard distance, self-paced DBSCAN,
 pairwise precision/recall, and dense reference implementations for agreement checks.
 """
@@ -12,8 +12,9 @@ from .dynamic_threshold import dynamic_threshold
 from .jaccard_distance import k_reciprocal_jaccard_distance
 from .knn_refinement import refine_knn, reverse_neighbours
 from .multi_labels import dynamic_multilabels, exclusive_multilabels
-from .neighbour_search import (knn_search, pair_similarities, range_search,
-                               range_search_from_knn, resolve_backend)
+from .neighbour_search import (NeighbourSearch, as_search, knn_search,
+                               pair_similarities, range_search,
+                               range_search_from_knn)
 from .pairwise_metrics import PairwiseScores, pairwise_precision_recall
 from .pseudo_label_generator import PseudoLabels, generate_pseudo_labels
 from .same_image_rule import separate_same_image
@@ -32,7 +33,7 @@ __all__ = [
     'k_reciprocal_jaccard_distance', 'knn_recall', 'knn_search',
     'make_clustered_bank', 'make_spcl_style_bank', 'outliers_to_singletons', 'pair_similarities',
     'pairwise_precision_recall', 'range_recall', 'range_search',
-    'range_search_from_knn', 'refine_knn', 'resolve_backend',
+    'range_search_from_knn', 'refine_knn', 'NeighbourSearch', 'as_search',
     'reverse_neighbours', 'self_paced_clustering',
     'separate_same_image'
 ]

@@ -34,7 +34,7 @@ from typing import Optional, Tuple
 import numpy as np
 import scipy.sparse as sp
 
-from .neighbour_search import check_features, knn_search, pair_similarities
+from .neighbour_search import NeighbourSearch, SearchOrFeatures, as_search
 
 #: Product entries (before merging) computed per chunk of rows: bounds memory.
 PRODUCT_BUDGET = 1 << 22
@@ -116,14 +116,14 @@ def expanded_sets(ranks: np.ndarray, k1: int) -> sp.csr_matrix:
     return expanded
 
 
-def softmax_weights(features: np.ndarray, sets: sp.csr_matrix) -> sp.csr_matrix:
+def softmax_weights(search: NeighbourSearch, sets: sp.csr_matrix) -> sp.csr_matrix:
     """``V_ik = softmax_k(-(2 - 2 s_ik))`` over ``k`` in each row's set (step 4).
 
     The softmax subtracts the row's smallest distance first (for stability); the
     dense reference computes it the same way.
 
     Args:
-        features: ``(N, d)`` float32 rows.
+        search: the rows' :class:`~mmssl.labels.neighbour_search.NeighbourSearch`.
         sets: ``(N, N)`` CSR whose pattern gives each row's set (sorted indices).
 
     Returns:
@@ -131,7 +131,7 @@ def softmax_weights(features: np.ndarray, sets: sp.csr_matrix) -> sp.csr_matrix:
     """
     sizes = np.diff(sets.indptr)
     rows = np.repeat(np.arange(sets.shape[0]), sizes)
-    sims = pair_similarities(features, features, rows, sets.indices)
+    sims = search.similarities(rows, sets.indices)
     dist = 2.0 - 2.0 * sims.astype(np.float64)
     nonempty = sizes > 0
     starts = sets.indptr[:-1][nonempty]
@@ -369,7 +369,7 @@ def jaccard_from_overlap(overlap: np.ndarray) -> np.ndarray:
     return np.maximum(distance, 0.0)
 
 
-def k_reciprocal_jaccard_distance(features: np.ndarray,
+def k_reciprocal_jaccard_distance(features: SearchOrFeatures,
                                   k1: int = 30,
                                   k2: int = 6,
                                   *,
@@ -382,7 +382,8 @@ def k_reciprocal_jaccard_distance(features: np.ndarray,
     """Sparse k-reciprocal Jaccard distance, exactly SpCL's values.
 
     Args:
-        features: ``(N, d)`` L2-normalised float32 rows.
+        features: ``(N, d)`` L2-normalised float32 rows, or a
+            :class:`~mmssl.labels.neighbour_search.NeighbourSearch` over them.
         k1: neighbours of the reciprocal sets.
         k2: neighbours of the query expansion.
         knn: optional ``(similarities, indices)`` from
@@ -393,7 +394,7 @@ def k_reciprocal_jaccard_distance(features: np.ndarray,
         pairs: ``'all'`` (every pair, exact) or ``'knn'`` (only pairs that are kNN
             neighbours either way, :func:`neighbour_pair_overlaps`; meant for
             approximate neighbours at very large N).
-        backend: neighbour-search backend (when ``knn`` is None).
+        backend: ``'auto'`` or ``'torch'``.
         index: optional approximate faiss index (when ``knn`` is None).
 
     Returns:
@@ -403,8 +404,8 @@ def k_reciprocal_jaccard_distance(features: np.ndarray,
         point as its own neighbour); a stored 0 means distance 0, an absent entry
         means "farther than ``cutoff``".
     """
-    features = check_features(features)
-    num = features.shape[0]
+    search = as_search(features, backend, index)
+    num = search.features.shape[0]
     if k1 < 1 or k2 < 1:
         raise ValueError(f'k1 and k2 must be >= 1, got k1={k1}, k2={k2}')
     if not 0.0 < cutoff <= 1.0:
@@ -412,14 +413,14 @@ def k_reciprocal_jaccard_distance(features: np.ndarray,
     if pairs not in ('all', 'knn'):
         raise ValueError(f"pairs must be 'all' or 'knn', got {pairs!r}")
     if knn is None:
-        knn = knn_search(features, k1, backend=backend, index=index)
+        knn = search.knn(k1)
     ranks = np.asarray(knn[1], dtype=np.int64)
     if ranks.shape[0] != num or ranks.shape[1] < min(k1, num):
         raise ValueError(f'knn indices of shape {ranks.shape} do not cover {num} '
                          f'rows x min(k1={k1}, N) columns')
     ranks = ranks[:, :min(k1, num)]
 
-    weights = softmax_weights(features, expanded_sets(ranks, k1))
+    weights = softmax_weights(search, expanded_sets(ranks, k1))
     weights = query_expansion(weights, ranks, k2)
     # Renumber rows so that rows sharing columns get nearby numbers: the sparse
     # products then touch a narrow, cache-resident band (2-10x faster at large N).
