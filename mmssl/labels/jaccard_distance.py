@@ -21,7 +21,7 @@ every other pair has ``d_ij = 1`` exactly. So the CSR result holds every pair wi
 ``d < cutoff`` and nothing is lost: DBSCAN with ``eps < cutoff`` sees the same
 neighbourhoods as with the dense matrix. ``d < cutoff`` means ``m_ij`` above a bound
 (:func:`overlap_for_distance`); the pairs that can reach it are found with an upper
-bound computed by one sparse product over the rows' heavy heads, hubs left out
+bound computed by one sparse product over the rows' heavy heads, light tails left out
 (:func:`min_overlaps`), and each is evaluated exactly (:func:`pair_overlaps`). Rows
 are renumbered in reverse Cuthill-McKee order first (:func:`locality_order`) so that
 the products work in a cache-resident band.
@@ -39,8 +39,8 @@ from .neighbour_search import NeighbourSearch, SearchOrFeatures, as_search
 #: Product entries (before merging) computed per chunk of rows: bounds memory.
 PRODUCT_BUDGET = 1 << 22
 
-#: Candidate pairs whose exact overlap is evaluated per chunk.
-PAIR_BUDGET = 1 << 20
+#: Entries of partner rows gathered per chunk while pairs are evaluated exactly.
+PAIR_BUDGET = 1 << 22
 
 #: Rows of ``V`` held densely at a time while pairs are evaluated (small, so that
 #: the buffer stays in cache).
@@ -48,8 +48,10 @@ OVERLAP_BLOCK = 16
 
 #: Tail mass allowed per row, as a fraction of the overlap a pair must exceed
 #: (:func:`min_overlaps`); below 1/2, so that pairs sharing no head column are
-#: ruled out.
-TAIL_FRACTION = 0.4
+#: ruled out. Larger tails make shorter heads (a cheaper product) but a looser
+#: bound (more pairs to evaluate exactly); 0.35 was fastest on both synthetic
+#: banks of ``benchmarks/bench_pseudo_labels.py`` (0.3-0.45 tried).
+TAIL_FRACTION = 0.35
 
 
 def overlap_for_distance(cutoff: float) -> float:
@@ -194,6 +196,16 @@ def _row_chunks(work: np.ndarray, budget: float):
         start = stop
 
 
+def _gather_rows(matrix: sp.csr_matrix,
+                 rows: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The entries of ``matrix[rows]`` as flat arrays: (lengths, columns, values)."""
+    starts = matrix.indptr[rows].astype(np.int64)
+    lengths = matrix.indptr[rows + 1].astype(np.int64) - starts
+    before = np.cumsum(lengths) - lengths
+    flat = np.repeat(starts - before, lengths) + np.arange(int(lengths.sum()))
+    return lengths, matrix.indices[flat], matrix.data[flat]
+
+
 def pair_overlaps(weights: sp.csr_matrix, rows: np.ndarray,
                   cols: np.ndarray) -> np.ndarray:
     """Exact ``m_ij = sum_k min(V_ik, V_jk)`` for given pairs.
@@ -214,8 +226,8 @@ def pair_overlaps(weights: sp.csr_matrix, rows: np.ndarray,
     overlaps = np.zeros(len(rows))
     if len(rows) == 0:
         return overlaps
-    partner = weights[cols]
-    lengths = np.diff(partner.indptr)
+    lengths, partner_cols, partner_values = _gather_rows(weights, cols)
+    ends = np.cumsum(lengths)
     block_of = rows // OVERLAP_BLOCK
     bounds = np.flatnonzero(np.r_[True, block_of[1:] != block_of[:-1], True])
     buffer = np.zeros(OVERLAP_BLOCK * num)
@@ -225,64 +237,81 @@ def pair_overlaps(weights: sp.csr_matrix, rows: np.ndarray,
         slots = np.repeat(np.arange(own.shape[0]) * num,
                           np.diff(own.indptr)) + own.indices
         buffer[slots] = own.data
-        start, stop = partner.indptr[lo], partner.indptr[hi]
+        start, stop = ends[lo] - lengths[lo], ends[hi - 1]
         gather = np.repeat((rows[lo:hi] - first_row) * num,
-                           lengths[lo:hi]) + partner.indices[start:stop]
-        smaller = np.minimum(buffer[gather], partner.data[start:stop])
+                           lengths[lo:hi]) + partner_cols[start:stop]
+        smaller = np.minimum(buffer[gather], partner_values[start:stop])
         overlaps[lo:hi] = np.bincount(np.repeat(np.arange(hi - lo), lengths[lo:hi]),
                                       weights=smaller, minlength=hi - lo)
         buffer[slots] = 0.0
     return overlaps
 
 
+def _lightest_first(weights: sp.csr_matrix) -> np.ndarray:
+    """Positions of ``weights.data`` row by row, each row's entries by ascending value
+    (ties in no particular order), as one flat permutation."""
+    sizes = np.diff(weights.indptr)
+    order = np.empty(weights.nnz, dtype=np.int64)
+    width = max(1, int(sizes.max(initial=1)))
+    step = max(1, (1 << 22) // width)
+    for lo in range(0, weights.shape[0], step):
+        hi = min(lo + step, weights.shape[0])
+        start, stop = weights.indptr[lo], weights.indptr[hi]
+        counts = sizes[lo:hi]
+        rows = np.repeat(np.arange(hi - lo), counts)
+        place = np.arange(stop - start) - np.repeat(weights.indptr[lo:hi] - start,
+                                                   counts)
+        padded = np.full((hi - lo, width), np.inf)  # padding sorts last
+        padded[rows, place] = weights.data[start:stop]
+        ranked = np.argsort(padded, axis=1)
+        real = np.arange(width) < counts[:, None]
+        order[start:stop] = (weights.indptr[lo:hi, None] + ranked)[real]
+    return order
+
+
 def split_rows(weights: sp.csr_matrix,
                tail: float) -> Tuple[sp.csr_matrix, np.ndarray]:
     """Split each row of ``V`` into a head and a tail of mass at most ``tail``.
 
-    Columns are ordered globally, rarest first (ties by index); a row's tail is its
-    longest run of last entries, in that order, whose mass is ``<= tail``. Frequent
-    columns (the "hubs" that make sparse products expensive) thus land in tails.
+    A row's tail is its lightest entries (ties in no particular order) whose
+    masses sum to at most ``tail``; the head is the rest. Heavy-first heads are
+    short, which keeps the candidate product of :func:`min_overlaps` small.
 
     Returns:
-        ``(head, tail_mass)``: the head entries as a CSR with ``V``'s values, and
-        each row's tail mass (float64).
+        ``(head, tail_mass)``: the head entries as a CSR with ``V``'s values and
+        sorted indices, and each row's tail mass (float64).
     """
     num = weights.shape[0]
     sizes = np.diff(weights.indptr)
     rows = np.repeat(np.arange(num), sizes)
-    frequency = np.bincount(weights.indices, minlength=weights.shape[1])
-    column_rank = np.empty(weights.shape[1], dtype=np.int64)
-    column_rank[np.lexsort((np.arange(weights.shape[1]), frequency))] = np.arange(
-        weights.shape[1])
-    order = np.argsort(rows * weights.shape[1] + column_rank[weights.indices])
-    values = weights.data[order]
-    running = np.cumsum(values)
+    order = _lightest_first(weights)
+    running = np.cumsum(weights.data[order])
     before_row = np.repeat(np.r_[0.0, running][weights.indptr[:-1]], sizes)
-    row_total = np.repeat(np.r_[0.0, running][weights.indptr[1:]], sizes) - before_row
-    from_here = row_total - (running - values - before_row)  # mass from entry on
-    in_head = from_here > tail
-    head = sp.csr_matrix((values[in_head],
-                          (rows[order][in_head], weights.indices[order][in_head])),
+    in_tail = np.empty(weights.nnz, dtype=bool)
+    in_tail[order] = running - before_row <= tail  # the row's lightest entries
+    head = sp.csr_matrix((weights.data[~in_tail], weights.indices[~in_tail],
+                          np.r_[0, np.cumsum(np.bincount(rows[~in_tail],
+                                                         minlength=num))]),
                          shape=weights.shape)
-    head.sort_indices()
-    head_mass = np.bincount(rows[order][in_head], weights=values[in_head],
+    tail_mass = np.bincount(rows[in_tail], weights=weights.data[in_tail],
                             minlength=num)
-    row_mass = np.bincount(rows, weights=weights.data, minlength=num)
-    return head, np.maximum(row_mass - head_mass, 0.0)
+    return head, tail_mass
 
 
 def overlaps_above(weights: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray,
                    min_overlap: float) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Exact overlaps of the pairs ``(rows, cols)``, in chunks; the ones above a bound.
 
+    ``rows`` must be sorted ascending.
+
     Returns:
         ``(rows, cols, overlaps)`` of the pairs with overlap strictly above
         ``min_overlap``, in the order given.
     """
+    lengths = np.diff(weights.indptr)[cols].astype(np.float64)
     overlaps = np.concatenate([np.zeros(0)] + [
-        pair_overlaps(weights, rows[lo:lo + PAIR_BUDGET],
-                      cols[lo:lo + PAIR_BUDGET])
-        for lo in range(0, len(rows), PAIR_BUDGET)
+        pair_overlaps(weights, rows[lo:hi], cols[lo:hi])
+        for lo, hi in _row_chunks(lengths, PAIR_BUDGET)
     ])
     keep = overlaps > min_overlap
     return rows[keep], cols[keep], overlaps[keep]
@@ -292,47 +321,52 @@ def min_overlaps(weights: sp.csr_matrix,
                  min_overlap: float) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
     """All pairs ``i < j`` with ``m_ij = sum_k min(V_ik, V_jk) > min_overlap``.
 
-    Split every row into a head and a tail of mass
-    ``t_i <= TAIL_FRACTION * min_overlap`` (:func:`split_rows`). Every shared column
-    lies in both heads or in a tail, so
+    Split every row into a head and a tail of its lightest entries, of mass
+    ``t_i <= TAIL_FRACTION * min_overlap`` (:func:`split_rows`). A shared column
+    lies in both heads or in a tail, and ``min(a, b) <= sqrt(a b)``, so
 
-        ``m_ij <= h_ij + t_i + t_j``,  ``h_ij = sum_{k in head_i ∩ head_j} V_ik``,
+        ``m_ij <= h_ij + t_i + t_j``,  ``h_ij = sum_{k in head_i ∩ head_j}
+        sqrt(V_ik V_jk)``.
 
-    and likewise with ``h_ji``. ``h = head @ pattern(head)^T`` is one sparse product
-    (in chunks of rows; pairs with no shared head column have ``m_ij <= t_i + t_j <
-    min_overlap``); a pair is a candidate when both ``h_ij`` and ``h_ji`` pass,
-    and each candidate is then evaluated exactly (:func:`pair_overlaps`).
+    ``h`` is one sparse product of the square-rooted heads, computed for ``j > i``
+    only (in chunks of rows, against the rows after the chunk's first); a pair with
+    no shared head column has ``m_ij <= t_i + t_j < min_overlap``. Each pair whose
+    bound passes is then evaluated exactly (:func:`pair_overlaps`).
 
     Args:
         weights: ``(N, N)`` CSR ``V`` (non-negative, sorted indices).
         min_overlap: keep pairs with overlap strictly above this (``>= 0``).
 
     Returns:
-        ``(rows, cols, overlaps)`` of the kept pairs, ``rows < cols``, sorted.
+        ``(rows, cols, overlaps)`` of the kept pairs, ``rows < cols``, ``rows``
+        ascending.
     """
-    num = weights.shape[0]
     head, tail = split_rows(weights, TAIL_FRACTION * min_overlap)
     # The bound is computed in float32 (faster; it only needs to hold up to a
     # margin); the kept pairs are then evaluated in float64.
-    head32 = head.astype(np.float32)
-    pattern_t = sp.csr_matrix((np.ones(head.nnz, dtype=np.float32), head.indices,
-                               head.indptr), shape=head.shape).T.tocsr()
-    work = (head32 != 0) @ np.diff(pattern_t.indptr).astype(np.float64)
+    root = sp.csr_matrix((np.sqrt(head.data).astype(np.float32), head.indices,
+                          head.indptr), shape=head.shape)
+    root_t = root.T.tocsr()  # column k: the rows whose head holds k, ascending
+    column_sizes = np.diff(root_t.indptr).astype(np.float64)
+    work = np.bincount(np.repeat(np.arange(head.shape[0]), np.diff(head.indptr)),
+                       weights=column_sizes[head.indices], minlength=head.shape[0])
     margin = 1e-4 * min_overlap + 1e-6
-    directed = []
-    for start, stop in _row_chunks(np.asarray(work, dtype=np.float64),
-                                   PRODUCT_BUDGET):
-        shared = (head32[start:stop] @ pattern_t).tocoo()
-        rows = start + shared.row.astype(np.int64)
-        cols = shared.col.astype(np.int64)
-        keep = ((shared.data + tail[rows] + tail[cols] > min_overlap - margin)
-                & (rows != cols))
-        lower = np.minimum(rows[keep], cols[keep])
-        directed.append(lower * num + np.maximum(rows[keep], cols[keep]))
-    keys, seen = np.unique(np.concatenate(directed), return_counts=True)
-    keys = keys[seen == 2]  # h_ij and h_ji both passed
-    rows, cols = np.divmod(keys, num)
-    return overlaps_above(weights, rows, cols, min_overlap)
+    # Most product entries come from pairs sharing a column or two: one comparison
+    # with the loosest bound (the largest tails) drops them before anything else.
+    loosest = min_overlap - margin - 2.0 * tail.max(initial=0.0)
+    found_rows, found_cols = [], []
+    for start, stop in _row_chunks(work / 2 + 1, PRODUCT_BUDGET):
+        later = root_t[:, start:]  # only pairs (i, j >= start) are computed
+        shared = root[start:stop] @ later
+        hit = np.flatnonzero(shared.data > loosest)
+        rows = start + np.searchsorted(shared.indptr, hit, side='right') - 1
+        cols = start + shared.indices[hit].astype(np.int64)
+        keep = ((cols > rows)
+                & (shared.data[hit] + tail[rows] + tail[cols] > min_overlap - margin))
+        found_rows.append(rows[keep])
+        found_cols.append(cols[keep])
+    return overlaps_above(weights, np.concatenate(found_rows),
+                          np.concatenate(found_cols), min_overlap)
 
 
 def neighbour_pair_overlaps(
