@@ -42,9 +42,9 @@ PRODUCT_BUDGET = 1 << 22
 #: Entries of partner rows gathered per chunk while pairs are evaluated exactly.
 PAIR_BUDGET = 1 << 22
 
-#: Rows of ``V`` held densely at a time while pairs are evaluated (small, so that
-#: the buffer stays in cache).
-OVERLAP_BLOCK = 16
+#: Values of the dense buffer that holds a block of rows of ``V`` while pairs are
+#: evaluated (1 Mi float64 = 8 MiB, about a cache's size).
+OVERLAP_BUFFER = 1 << 20
 
 #: Tail mass allowed per row, as a fraction of the overlap a pair must exceed
 #: (:func:`min_overlaps`); below 1/2, so that pairs sharing no head column are
@@ -210,12 +210,12 @@ def pair_overlaps(weights: sp.csr_matrix, rows: np.ndarray,
                   cols: np.ndarray) -> np.ndarray:
     """Exact ``m_ij = sum_k min(V_ik, V_jk)`` for given pairs.
 
-    Rows ``i`` are scattered, :data:`OVERLAP_BLOCK` at a time, into a small dense
-    buffer; each pair then gathers row ``i``'s values at row ``j``'s columns. The
-    sum runs over ``j``'s columns in ascending order.
+    Rows ``i`` are scattered, a block at a time (:data:`OVERLAP_BUFFER` values),
+    into a dense buffer; each pair then gathers row ``i``'s values at row ``j``'s
+    columns. The sum runs over ``j``'s columns in ascending order.
 
     Args:
-        weights: ``(N, N)`` CSR ``V``.
+        weights: ``(N, N)`` CSR ``V`` (every row holds at least one entry).
         rows: ``(P,)`` int64 rows ``i``, sorted ascending.
         cols: ``(P,)`` int64 rows ``j``.
 
@@ -223,28 +223,30 @@ def pair_overlaps(weights: sp.csr_matrix, rows: np.ndarray,
         ``(P,)`` float64 overlaps.
     """
     num = weights.shape[1]
-    overlaps = np.zeros(len(rows))
     if len(rows) == 0:
-        return overlaps
+        return np.zeros(0)
     lengths, partner_cols, partner_values = _gather_rows(weights, cols)
+    smaller = np.empty(len(partner_values))
     ends = np.cumsum(lengths)
-    block_of = rows // OVERLAP_BLOCK
+    block = max(1, OVERLAP_BUFFER // num)
+    block_of = rows // block
     bounds = np.flatnonzero(np.r_[True, block_of[1:] != block_of[:-1], True])
-    buffer = np.zeros(OVERLAP_BLOCK * num)
+    buffer = np.zeros(block * num)
     for lo, hi in zip(bounds[:-1], bounds[1:]):
-        first_row = int(block_of[lo]) * OVERLAP_BLOCK
-        own = weights[first_row:first_row + OVERLAP_BLOCK]
-        slots = np.repeat(np.arange(own.shape[0]) * num,
-                          np.diff(own.indptr)) + own.indices
-        buffer[slots] = own.data
-        start, stop = ends[lo] - lengths[lo], ends[hi - 1]
+        first_row = int(block_of[lo]) * block
+        last_row = min(first_row + block, weights.shape[0])
+        start, stop = weights.indptr[first_row], weights.indptr[last_row]
+        slots = (np.repeat(np.arange(last_row - first_row) * num,
+                           np.diff(weights.indptr[first_row:last_row + 1]))
+                 + weights.indices[start:stop])
+        buffer[slots] = weights.data[start:stop]
+        begin, end = ends[lo] - lengths[lo], ends[hi - 1]
         gather = np.repeat((rows[lo:hi] - first_row) * num,
-                           lengths[lo:hi]) + partner_cols[start:stop]
-        smaller = np.minimum(buffer[gather], partner_values[start:stop])
-        overlaps[lo:hi] = np.bincount(np.repeat(np.arange(hi - lo), lengths[lo:hi]),
-                                      weights=smaller, minlength=hi - lo)
+                           lengths[lo:hi]) + partner_cols[begin:end]
+        np.minimum(buffer[gather], partner_values[begin:end],
+                   out=smaller[begin:end])
         buffer[slots] = 0.0
-    return overlaps
+    return np.add.reduceat(smaller, ends - lengths)
 
 
 def _lightest_first(weights: sp.csr_matrix) -> np.ndarray:
