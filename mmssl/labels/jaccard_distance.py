@@ -104,21 +104,43 @@ def expanded_sets(ranks: np.ndarray, k1: int) -> sp.csr_matrix:
     available = ranks.shape[1]
     full = reciprocal_sets(ranks, min(k1 + 1, available))
     half = reciprocal_sets(ranks, min(int(np.around(k1 / 2)) + 1, available))
-    half_sizes = np.diff(half.indptr)
-    shared = (full @ half.T).multiply(full).tocsr()  # |R*_half(c) ∩ R*(i)|
-    shared.sort_indices()
-    rows = np.repeat(np.arange(shared.shape[0]), np.diff(shared.indptr))
-    accept = shared.data > 2.0 / 3.0 * half_sizes[shared.indices]
+    rows = np.repeat(np.arange(full.shape[0]), np.diff(full.indptr))
+    shared = pair_overlaps(full, rows, full.indices.astype(np.int64),
+                           partners=half)  # |R*(i) ∩ R*_half(c)|, c in R*(i)
+    accept = shared > 2.0 / 3.0 * np.diff(half.indptr)[full.indices]
     accepted = sp.csr_matrix((np.ones(int(accept.sum())),
-                              (rows[accept], shared.indices[accept])),
-                             shape=shared.shape)
+                              (rows[accept], full.indices[accept])),
+                             shape=full.shape)
     expanded = (full + accepted @ half).tocsr()
     expanded.data[:] = 1.0
     expanded.sort_indices()
     return expanded
 
 
-def softmax_weights(search: NeighbourSearch, sets: sp.csr_matrix) -> sp.csr_matrix:
+def _similarities(search: NeighbourSearch, rows: np.ndarray, cols: np.ndarray,
+                  knn: Optional[Tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    """Canonical ``s_ij`` of the pairs, read off the kNN lists where they hold the
+    pair (most set members are kNN neighbours), computed for the others."""
+    if knn is None or not (np.asarray(knn[1]) >= 0).any():
+        return search.similarities(rows, cols)
+    num = search.features.shape[0]
+    by_index = np.argsort(knn[1], axis=1)  # indices are distinct within a row
+    listed = np.take_along_axis(knn[1], by_index, axis=1)
+    valid = listed >= 0
+    keys = (np.arange(num)[:, None] * num + listed)[valid]  # ascending
+    values = np.take_along_axis(knn[0], by_index, axis=1)[valid]
+    wanted = rows * num + cols
+    place = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
+    found = keys[place] == wanted
+    sims = np.empty(len(rows), dtype=np.float32)
+    sims[found] = values[place[found]]
+    sims[~found] = search.similarities(rows[~found], cols[~found])
+    return sims
+
+
+def softmax_weights(search: NeighbourSearch, sets: sp.csr_matrix,
+                    knn: Optional[Tuple[np.ndarray, np.ndarray]] = None
+                    ) -> sp.csr_matrix:
     """``V_ik = softmax_k(-(2 - 2 s_ik))`` over ``k`` in each row's set (step 4).
 
     The softmax subtracts the row's smallest distance first (for stability); the
@@ -127,13 +149,15 @@ def softmax_weights(search: NeighbourSearch, sets: sp.csr_matrix) -> sp.csr_matr
     Args:
         search: the rows' :class:`~mmssl.labels.neighbour_search.NeighbourSearch`.
         sets: ``(N, N)`` CSR whose pattern gives each row's set (sorted indices).
+        knn: optional canonical ``(similarities, indices)`` of the rows, to read
+            the similarities they hold from.
 
     Returns:
         ``(N, N)`` float64 CSR of the weights, same pattern.
     """
     sizes = np.diff(sets.indptr)
     rows = np.repeat(np.arange(sets.shape[0]), sizes)
-    sims = search.similarities(rows, sets.indices)
+    sims = _similarities(search, rows, sets.indices.astype(np.int64), knn)
     dist = 2.0 - 2.0 * sims.astype(np.float64)
     nonempty = sizes > 0
     starts = sets.indptr[:-1][nonempty]
@@ -206,26 +230,37 @@ def _gather_rows(matrix: sp.csr_matrix,
     return lengths, matrix.indices[flat], matrix.data[flat]
 
 
-def pair_overlaps(weights: sp.csr_matrix, rows: np.ndarray,
-                  cols: np.ndarray) -> np.ndarray:
-    """Exact ``m_ij = sum_k min(V_ik, V_jk)`` for given pairs.
+def pair_overlaps(weights: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray,
+                  partners: Optional[sp.csr_matrix] = None) -> np.ndarray:
+    """Exact ``m_ij = sum_k min(V_ik, W_jk)`` for given pairs (``W = V`` by default).
 
     Rows ``i`` are scattered, a block at a time (:data:`OVERLAP_BUFFER` values),
     into a dense buffer; each pair then gathers row ``i``'s values at row ``j``'s
-    columns. The sum runs over ``j``'s columns in ascending order.
+    columns (:data:`PAIR_BUDGET` of them at a time). The sum runs over ``j``'s
+    columns in ascending order.
 
     Args:
-        weights: ``(N, N)`` CSR ``V`` (every row holds at least one entry).
-        rows: ``(P,)`` int64 rows ``i``, sorted ascending.
-        cols: ``(P,)`` int64 rows ``j``.
+        weights: ``(N, M)`` CSR ``V``.
+        rows: ``(P,)`` int64 rows ``i`` of ``V``, sorted ascending.
+        cols: ``(P,)`` int64 rows ``j`` of ``W``.
+        partners: ``(N', M)`` CSR ``W``; default ``V``.
 
     Returns:
         ``(P,)`` float64 overlaps.
     """
+    partners = weights if partners is None else partners
+    lengths = np.diff(partners.indptr)[cols].astype(np.float64)
+    return np.concatenate([np.zeros(0)] + [
+        _overlaps_of_chunk(weights, partners, rows[lo:hi], cols[lo:hi])
+        for lo, hi in _row_chunks(lengths, PAIR_BUDGET)
+    ])
+
+
+def _overlaps_of_chunk(weights: sp.csr_matrix, partners: sp.csr_matrix,
+                       rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """:func:`pair_overlaps` for one chunk of pairs."""
     num = weights.shape[1]
-    if len(rows) == 0:
-        return np.zeros(0)
-    lengths, partner_cols, partner_values = _gather_rows(weights, cols)
+    lengths, partner_cols, partner_values = _gather_rows(partners, cols)
     smaller = np.empty(len(partner_values))
     ends = np.cumsum(lengths)
     block = max(1, OVERLAP_BUFFER // num)
@@ -246,7 +281,11 @@ def pair_overlaps(weights: sp.csr_matrix, rows: np.ndarray,
         np.minimum(buffer[gather], partner_values[begin:end],
                    out=smaller[begin:end])
         buffer[slots] = 0.0
-    return np.add.reduceat(smaller, ends - lengths)
+    overlaps = np.zeros(len(rows))
+    if smaller.size:  # reduceat over the non-empty segments only
+        filled = lengths > 0
+        overlaps[filled] = np.add.reduceat(smaller, (ends - lengths)[filled])
+    return overlaps
 
 
 def _lightest_first(weights: sp.csr_matrix) -> np.ndarray:
@@ -302,7 +341,7 @@ def split_rows(weights: sp.csr_matrix,
 
 def overlaps_above(weights: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray,
                    min_overlap: float) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Exact overlaps of the pairs ``(rows, cols)``, in chunks; the ones above a bound.
+    """Exact overlaps of the pairs ``(rows, cols)``; the ones above a bound.
 
     ``rows`` must be sorted ascending.
 
@@ -310,11 +349,7 @@ def overlaps_above(weights: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray,
         ``(rows, cols, overlaps)`` of the pairs with overlap strictly above
         ``min_overlap``, in the order given.
     """
-    lengths = np.diff(weights.indptr)[cols].astype(np.float64)
-    overlaps = np.concatenate([np.zeros(0)] + [
-        pair_overlaps(weights, rows[lo:hi], cols[lo:hi])
-        for lo, hi in _row_chunks(lengths, PAIR_BUDGET)
-    ])
+    overlaps = pair_overlaps(weights, rows, cols)
     keep = overlaps > min_overlap
     return rows[keep], cols[keep], overlaps[keep]
 
@@ -456,7 +491,8 @@ def k_reciprocal_jaccard_distance(features: SearchOrFeatures,
                          f'rows x min(k1={k1}, N) columns')
     ranks = ranks[:, :min(k1, num)]
 
-    weights = softmax_weights(search, expanded_sets(ranks, k1))
+    weights = softmax_weights(search, expanded_sets(ranks, k1),
+                              (np.asarray(knn[0]), np.asarray(knn[1], np.int64)))
     weights = query_expansion(weights, ranks, k2)
     # Renumber rows so that rows sharing columns get nearby numbers: the sparse
     # products then touch a narrow, cache-resident band (2-10x faster at large N).
