@@ -12,9 +12,9 @@ from .dynamic_threshold import dynamic_threshold
 from .jaccard_distance import k_reciprocal_jaccard_distance
 from .knn_refinement import refine_knn, reverse_neighbours
 from .multi_labels import dynamic_multilabels, exclusive_multilabels
+from .canonical_similarity import check_features, pair_similarities
 from .neighbour_search import (NeighbourSearch, as_search, knn_search,
-                               pair_similarities, range_search,
-                               range_search_from_knn)
+                               range_search, range_search_from_knn)
 from .pairwise_metrics import PairwiseScores, pairwise_precision_recall
 from .pseudo_label_generator import PseudoLabels, generate_pseudo_labels
 from .same_image_rule import separate_same_image
@@ -25,7 +25,7 @@ from .synthetic_features import (SyntheticBank, make_clustered_bank,
                                  make_spcl_style_bank)
 
 __all__ = [
-    'PairwiseScores', 'PseudoLabels', 'SelfPacedClusters', 'SyntheticBank',
+    'PairwiseScores', 'PseudoLabels', 'check_features', 'SelfPacedClusters', 'SyntheticBank',
     'build_approximate_index', 'canonical_labels', 'dbscan_labels',
     'default_nlist', 'dense_jaccard_distance', 'dense_multilabels',
     'dense_self_paced_labels', 'dense_similarity', 'dynamic_multilabels',

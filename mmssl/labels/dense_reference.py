@@ -8,7 +8,7 @@ loop for loop, with full ``N x N`` arrays. They exist so that tests and
 ``3 * 8 N^2`` bytes at the peak), so keep ``N`` to a few tens of thousands.
 
 Deliberate, documented differences from the originals, shared with the sparse path:
-similarities are :func:`~mmssl.labels.neighbour_search.pair_similarities` (float64
+similarities are :func:`~mmssl.labels.canonical_similarity.pair_similarities` (float64
 sums rounded to float32) and ranks break ties by index; weights and distances are
 float64 (SpCL: float32); the softmax subtracts the row minimum of the distances.
 """
@@ -16,7 +16,7 @@ from typing import Optional, Sequence, Tuple
 
 import numpy as np
 
-from .neighbour_search import check_features
+from .canonical_similarity import check_features
 from .self_paced_dbscan import canonical_labels
 
 

@@ -4,8 +4,7 @@ import torch
 
 import mmssl.labels.neighbour_search as ns
 from mmssl.labels.neighbour_search import (NeighbourSearch, as_search, knn_search,
-                                           pair_similarities, range_search,
-                                           range_search_from_knn)
+                                           range_search, range_search_from_knn)
 from mmssl.labels.synthetic_features import make_clustered_bank
 
 PRECISIONS = [torch.bfloat16, torch.float32]
@@ -114,15 +113,6 @@ def test_range_from_knn_equals_range(bank, threshold):
     if threshold == 0.2:
         # many rows have more than k positives: the range-search fallback ran
         assert (np.diff(direct.indptr) > 10).sum() > 100
-
-
-def test_pair_similarities_rounds_float64_sums(bank):
-    rows = np.array([0, 5, 9])
-    cols = np.array([3, 5, 100])
-    sims = pair_similarities(bank.features, bank.features, rows, cols)
-    x = bank.features.astype(np.float64)
-    np.testing.assert_array_equal(
-        sims, np.einsum('ij,ij->i', x[rows], x[cols]).astype(np.float32))
 
 
 def test_one_validation_shared_by_every_search(bank, monkeypatch):
