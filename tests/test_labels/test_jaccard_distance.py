@@ -2,12 +2,9 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-import mmssl.labels.jaccard_distance as jd
 from mmssl.labels.dense_reference import dense_dbscan, dense_jaccard_distance
 from mmssl.labels.jaccard_distance import (k_reciprocal_jaccard_distance,
-                                           locality_order, min_overlaps,
-                                           overlap_for_distance, permute,
-                                           split_rows)
+                                           overlap_for_distance)
 from mmssl.labels.neighbour_search import knn_search
 from mmssl.labels.self_paced_dbscan import dbscan_labels
 from mmssl.labels.synthetic_features import make_clustered_bank
@@ -94,56 +91,6 @@ def test_overlap_bound_and_errors():
     assert overlap_for_distance(1.0) == 0.0
     with pytest.raises(ValueError, match='cutoff'):
         k_reciprocal_jaccard_distance(random_unit(10, 4, 0), cutoff=1.5)
-
-
-@pytest.fixture(params=['one chunk', 'small chunks'])
-def chunks(request, monkeypatch):
-    """Run the product and the exact evaluation in one chunk, or in many."""
-    if request.param == 'small chunks':
-        monkeypatch.setattr(jd, 'PRODUCT_BUDGET', 500)
-        monkeypatch.setattr(jd, 'PAIR_BUDGET', 300)
-        monkeypatch.setattr(jd, 'OVERLAP_BUFFER', 7 * 300)
-
-
-@pytest.mark.parametrize('min_overlap', [0.0, 0.1, 0.3])
-def test_min_overlaps_equals_brute_force_with_hubs(min_overlap, chunks):
-    rng = np.random.default_rng(3)
-    num = 300
-    # rows of 10-40 columns; columns 0-4 are hubs that appear in most rows
-    dense = np.zeros((num, num))
-    for row in range(num):
-        cols = np.r_[rng.choice(5, 3, replace=False),
-                     rng.choice(num, rng.integers(10, 40), replace=False)]
-        dense[row, cols] = rng.random(len(cols)) + 0.05
-    dense /= dense.sum(axis=1, keepdims=True)
-    weights = sp.csr_matrix(dense)
-    overlap = np.minimum(dense[:, None, :], dense[None, :, :]).sum(-1)
-    expected = {(i, j) for i, j in zip(*np.nonzero(np.triu(overlap > min_overlap,
-                                                              1)))}
-    rows, cols, values = min_overlaps(weights, min_overlap)
-    assert set(zip(rows.tolist(), cols.tolist())) == expected
-    np.testing.assert_allclose(values, overlap[rows, cols], atol=1e-12)
-    head, tail = split_rows(weights, 0.4 * min_overlap)
-    assert (tail <= 0.4 * min_overlap + 1e-12).all()
-    np.testing.assert_allclose(head.sum(axis=1).A.ravel() + tail, 1.0)
-    if min_overlap > 0:  # the tails hold each row's lightest entries
-        in_tail = (weights - head).tocoo()
-        heaviest_tail = np.zeros(num)
-        np.maximum.at(heaviest_tail, in_tail.row, in_tail.data)
-        lightest_head = np.full(num, np.inf)
-        coo = head.tocoo()
-        np.minimum.at(lightest_head, coo.row, coo.data)
-        assert (heaviest_tail <= lightest_head).all()
-        assert (tail > 0).sum() > num // 2
-
-
-def test_permutation_round_trip():
-    weights = sp.random(50, 50, density=0.1, format='csr', random_state=0)
-    order = locality_order(weights)
-    assert sorted(order.tolist()) == list(range(50))
-    permuted = permute(weights, order)
-    np.testing.assert_array_equal(permuted.toarray(),
-                                  weights.toarray()[order][:, order])
 
 
 def test_knn_pairs_are_a_subset_with_equal_values():
