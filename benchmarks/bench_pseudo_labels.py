@@ -48,6 +48,7 @@ Usage::
     python benchmarks/bench_pseudo_labels.py                 # every run
     python benchmarks/bench_pseudo_labels.py --sizes 18048 55272 --features spcl
     python benchmarks/bench_pseudo_labels.py --no-dense --no-spcl
+    python benchmarks/bench_pseudo_labels.py --proposals 18048  # exact-search ways
 
 The last line of the output is one JSON object with all figures.
 """
@@ -400,6 +401,50 @@ def run_spcl(kind: str, num: int, out_dir: str, threads: int) -> dict:
                 peak_bytes=timer.peak(), steps=timer.steps)
 
 
+# ------------------------------------------------- exact-search proposals
+def run_proposals(kind: str, num: int, out_dir: str, threads: int) -> dict:
+    """Child: seconds to propose every row's top ``k + 16`` candidates, each way
+    mmssl's exact search could (the ways it dropped included), at one size."""
+    import faiss  # noqa: PLC0415
+    import numpy as np  # noqa: PLC0415
+    import torch  # noqa: PLC0415
+    labels = import_labels(threads)
+    features = make_bank(labels, kind, num).features
+    fetch = 30 + 16
+    rows_per_block = max(1, (1 << 24) // num)
+
+    def blocks(matmul, select):
+        for start in range(0, num, rows_per_block):
+            select(matmul(start, min(num, start + rows_per_block)))
+
+    def numpy_way():
+        blocks(lambda lo, hi: features[lo:hi] @ features.T,
+               lambda block: np.argpartition(block, -fetch, axis=1)[:, -fetch:])
+
+    def torch_way(dtype):
+        matrix = torch.from_numpy(features).to(dtype)
+        blocks(lambda lo, hi: matrix[lo:hi] @ matrix.T,
+               lambda block: torch.topk(block, fetch, dim=1, sorted=False))
+
+    def faiss_way():
+        index = faiss.IndexFlatIP(features.shape[1])
+        index.add(features)
+        index.search(features, fetch)
+
+    seconds = {}
+    for name, way in (('faiss IndexFlatIP', faiss_way), ('numpy float32', numpy_way),
+                      ('torch float32', lambda: torch_way(torch.float32)),
+                      ('torch bfloat16', lambda: torch_way(torch.bfloat16))):
+        tick = time.perf_counter()
+        way()
+        seconds[name] = time.perf_counter() - tick
+        print(f'  [proposals N={num:,}] {name}: {seconds[name]:.2f} s',
+              file=sys.stderr, flush=True)
+    return dict(num=num, mode='proposals', seconds=seconds,
+                bfloat16_native=labels.neighbour_search.proposal_dtype()
+                == torch.bfloat16)
+
+
 # ------------------------------------------------------------------ driver
 def spawn(mode: str, kind: str, num: int, out_dir: str, threads: int,
           timeout: float) -> dict:
@@ -462,6 +507,10 @@ def main():
     parser.add_argument('--no-spcl', action='store_true')
     parser.add_argument('--threads', type=int, default=min(2, os.cpu_count()),
                         help='torch and faiss threads of every process')
+    parser.add_argument('--proposals', type=int, metavar='N',
+                        help="only time the exact search's candidate proposals "
+                        '(faiss, numpy, torch float32 and bfloat16) at N rows of '
+                        'the spcl features')
     parser.add_argument('--timeout', type=float, default=3600.0,
                         help='seconds allowed per subprocess')
     parser.add_argument('--child', nargs=4, metavar=('MODE', 'KIND', 'N', 'DIR'),
@@ -469,8 +518,19 @@ def main():
     args = parser.parse_args()
     if args.child:
         mode, kind, num, out_dir = args.child
-        runner = dict(sparse=run_sparse, dense=run_dense, spcl=run_spcl)[mode]
+        runner = dict(sparse=run_sparse, dense=run_dense, spcl=run_spcl,
+                      proposals=run_proposals)[mode]
         print(json.dumps(runner(kind, int(num), out_dir, args.threads)))
+        return
+    if args.proposals:
+        load = os.getloadavg()[0]
+        result = spawn('proposals', 'spcl', args.proposals, '.', args.threads,
+                       args.timeout)
+        result['load_average'] = load
+        for name, seconds in result.get('seconds', {}).items():
+            print(f'  {name:20s} {seconds:7.2f} s')
+        print(json.dumps(dict(benchmark='pseudo_label_proposals',
+                              threads=args.threads, result=result)))
         return
 
     results = []
