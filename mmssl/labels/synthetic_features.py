@@ -151,10 +151,10 @@ def make_spcl_style_bank(num_samples: int,
         within_cosine: range of the within-identity cosine.
         boxes_per_image: mean boxes per image.
         seed: random seed.
-        chunk_size: rows drawn at a time (bounds memory at large N).
+        chunk_size: rows drawn at a time.
 
     Returns:
-        A :class:`SyntheticBank`.
+        A :class:`SyntheticBank` (``person_ids`` of singletons are their own).
     """
     if num_samples < 1:
         raise ValueError(f'num_samples must be >= 1, got {num_samples}')
