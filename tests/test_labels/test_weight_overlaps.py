@@ -3,8 +3,7 @@ import pytest
 import scipy.sparse as sp
 
 import mmssl.labels.weight_overlaps as wo
-from mmssl.labels.weight_overlaps import (locality_order, min_overlaps,
-                                          pair_overlaps, permute, split_rows)
+from mmssl.labels.weight_overlaps import min_overlaps, pair_overlaps, split_rows
 
 
 @pytest.fixture(params=['one chunk', 'small chunks'])
@@ -46,15 +45,6 @@ def test_min_overlaps_equals_brute_force_with_hubs(min_overlap, chunks):
         np.minimum.at(lightest_head, coo.row, coo.data)
         assert (heaviest_tail <= lightest_head).all()
         assert (tail > 0).sum() > num // 2
-
-
-def test_permutation_round_trip():
-    weights = sp.random(50, 50, density=0.1, format='csr', random_state=0)
-    order = locality_order(weights)
-    assert sorted(order.tolist()) == list(range(50))
-    permuted = permute(weights, order)
-    np.testing.assert_array_equal(permuted.toarray(),
-                                  weights.toarray()[order][:, order])
 
 
 def test_pair_overlaps_with_a_second_matrix(chunks):
