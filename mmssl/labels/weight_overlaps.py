@@ -22,7 +22,8 @@ from typing import Optional, Tuple
 import numpy as np
 import scipy.sparse as sp
 
-#: Product entries (before merging) computed per chunk of rows: bounds memory.
+#: Multiply-adds of the candidate product (pairs ``j > i``, estimated) per chunk of
+#: rows: bounds memory.
 PRODUCT_BUDGET = 1 << 22
 
 #: Entries of partner rows gathered per chunk while pairs are evaluated exactly.
