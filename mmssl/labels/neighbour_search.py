@@ -8,9 +8,9 @@ returns, exact ties included. Nothing is ever ``N x N``.
 
 How (:class:`NeighbourSearch`): torch multiplies blocks of query rows with all rows
 and proposes candidates, each query's ``torch.topk`` or those above the threshold.
-Where oneDNN multiplies bfloat16 natively (AVX512-BF16, AMX) the proposals are
-computed in bfloat16, about 3.4x float32's rate on the 2 cores here; elsewhere in
-float32. A proposal's error is bounded (:meth:`NeighbourSearch.proposal_error`):
+With CUDA, on GPU 0 in float32 (TF32 off for the products). On the CPU, where oneDNN
+multiplies bfloat16 natively (AVX512-BF16, AMX), in bfloat16, about 3.4x float32's
+rate on the 2 cores here; elsewhere in float32. A proposal's error is bounded (:meth:`NeighbourSearch.proposal_error`):
 the candidates are re-scored canonically, and a row whose k-th canonical similarity
 is not above what an unproposed row could reach is searched again with a larger
 ``k``; a range search proposes down to the threshold minus the bound. So the
@@ -53,19 +53,43 @@ def check_backend(backend: str) -> None:
                          'faiss index as index= for approximate search)')
 
 
-def proposal_dtype() -> torch.dtype:
-    """bfloat16 where oneDNN multiplies it natively, else float32."""
+def proposal_device() -> torch.device:
+    """GPU 0 when torch sees CUDA, else the CPU."""
+    return torch.device('cuda:0' if torch.cuda.is_available() else 'cpu')
+
+
+def proposal_dtype(device: torch.device = torch.device('cpu')) -> torch.dtype:
+    """float32 on a GPU; on the CPU bfloat16 where oneDNN multiplies it natively,
+    else float32."""
+    if device.type != 'cpu':
+        return torch.float32
     native = getattr(torch.ops.mkldnn, '_is_mkldnn_bf16_supported', None)
     if torch.backends.mkldnn.is_available() and native is not None and native():
         return torch.bfloat16
     return torch.float32
 
 
-class _ProposalRows:
-    """Rows in the proposal precision, with what the error bound needs of them."""
+def _products(left: torch.Tensor, right: torch.Tensor) -> torch.Tensor:
+    """``left @ right.T``; on a GPU with TF32 off (its 10-bit products would break
+    the error bound), whatever the caller's setting."""
+    if left.device.type != 'cuda':
+        return left @ right.T
+    tf32 = torch.backends.cuda.matmul.allow_tf32
+    torch.backends.cuda.matmul.allow_tf32 = False
+    try:
+        return left @ right.T
+    finally:
+        torch.backends.cuda.matmul.allow_tf32 = tf32
 
-    def __init__(self, rows: np.ndarray, dtype: torch.dtype):
-        self.matrix = torch.from_numpy(rows).to(dtype)
+
+class _ProposalRows:
+    """Rows in the proposal precision and place, with what the error bound needs of
+    them."""
+
+    def __init__(self, rows: np.ndarray, dtype: torch.dtype,
+                 device: torch.device):
+        rounded = torch.from_numpy(rows).to(dtype)
+        self.matrix = rounded.to(device)
         self.norms = np.sqrt(np.einsum('ij,ij->i', rows, rows, dtype=np.float64))
         if dtype == torch.float32:
             self.errors = np.zeros(len(rows))
@@ -74,7 +98,7 @@ class _ProposalRows:
             # are within a factor 2 of each other, Sterbenz), squares summed in
             # float64 (rounding up by a relative 1e-15 is far below the 1e-7
             # margin of the bound)
-            change = self.matrix.float().numpy() - rows
+            change = rounded.float().numpy() - rows
             self.errors = np.sqrt(np.einsum('ij,ij->i', change, change,
                                             dtype=np.float64))
 
@@ -123,7 +147,9 @@ class NeighbourSearch:
     # ------------------------------------------------------------ proposals
     def _database_rows(self) -> _ProposalRows:
         if self._database is None:
-            self._database = _ProposalRows(self.features, proposal_dtype())
+            device = proposal_device()
+            self._database = _ProposalRows(self.features, proposal_dtype(device),
+                                           device)
         return self._database
 
     def _queries(self, queries: Optional[np.ndarray]):
@@ -137,7 +163,8 @@ class NeighbourSearch:
                              f'{self.features.shape[1]}')
         if self.approximate:
             return queries, None
-        return queries, _ProposalRows(queries, self._database_rows().matrix.dtype)
+        database = self._database_rows().matrix
+        return queries, _ProposalRows(queries, database.dtype, database.device)
 
     def proposal_error(self, query: _ProposalRows, rows: np.ndarray,
                        proposed: np.ndarray) -> np.ndarray:
@@ -169,7 +196,8 @@ class NeighbourSearch:
         step = max(1, BLOCK_ELEMENTS // database.shape[0])
         for start in range(0, len(rows), step):
             block = rows[start:start + step]
-            yield block, query.matrix[torch.from_numpy(block)] @ database.T
+            picked = torch.from_numpy(block).to(database.device)
+            yield block, _products(query.matrix[picked], database)
 
     def _propose_knn(self, queries: np.ndarray, query: Optional[_ProposalRows],
                      rows: np.ndarray, k: int) -> Tuple[np.ndarray, np.ndarray]:
@@ -183,8 +211,8 @@ class NeighbourSearch:
         done = 0
         for block, scores in self._blocks(query, rows):
             top = torch.topk(scores, k, dim=1, sorted=False)
-            sims[done:done + len(block)] = top.values.float().numpy()
-            ids[done:done + len(block)] = top.indices.numpy()
+            sims[done:done + len(block)] = top.values.float().cpu().numpy()
+            ids[done:done + len(block)] = top.indices.cpu().numpy()
             done += len(block)
         return sims, ids
 
@@ -207,10 +235,10 @@ class NeighbourSearch:
         positions, found, done = [], [], 0
         for block, scores in self._blocks(query, rows):
             limit = torch.from_numpy(radius[done:done + len(block)].astype(
-                np.float32))[:, None]
+                np.float32))[:, None].to(scores.device)
             hit_rows, hit_cols = torch.nonzero(scores.float() >= limit, as_tuple=True)
-            positions.append(hit_rows.numpy() + done)
-            found.append(hit_cols.numpy())
+            positions.append(hit_rows.cpu().numpy() + done)
+            found.append(hit_cols.cpu().numpy())
             done += len(block)
         return np.concatenate(positions), np.concatenate(found).astype(np.int64)
 

@@ -30,7 +30,7 @@ def brute_knn(features, k):
 @pytest.fixture(params=PRECISIONS, ids=['bfloat16', 'float32'])
 def precision(request, monkeypatch):
     """Proposals in each precision, in many blocks (so the block loop runs)."""
-    monkeypatch.setattr(ns, 'proposal_dtype', lambda: request.param)
+    monkeypatch.setattr(ns, 'proposal_dtype', lambda device: request.param)
     monkeypatch.setattr(ns, 'BLOCK_ELEMENTS', 64 * 600)
     return request.param
 
@@ -44,7 +44,7 @@ def test_knn_equals_brute_force(bank, precision):
 
 def test_rows_that_need_more_candidates_are_searched_again(bank, monkeypatch):
     # one extra candidate in bfloat16: most rows cannot be settled at first
-    monkeypatch.setattr(ns, 'proposal_dtype', lambda: torch.bfloat16)
+    monkeypatch.setattr(ns, 'proposal_dtype', lambda device: torch.bfloat16)
     monkeypatch.setattr(ns, 'EXTRA_CANDIDATES', {torch.bfloat16: 1})
     calls = []
     propose = NeighbourSearch._propose_knn
@@ -64,7 +64,8 @@ def test_rows_that_need_more_candidates_are_searched_again(bank, monkeypatch):
 
 def test_proposal_error_bound_holds(bank):
     search = NeighbourSearch(bank.features)
-    search._database = ns._ProposalRows(search.features, torch.bfloat16)
+    search._database = ns._ProposalRows(search.features, torch.bfloat16,
+                                        torch.device('cpu'))
     proposed = (search._database.matrix @ search._database.matrix.T).float().numpy()
     exact = brute_similarity(bank.features).astype(np.float64)
     rows = np.arange(len(bank.features))
@@ -141,3 +142,25 @@ def test_bad_input_is_named():
         knn_search(np.ones((5, 4)), 2, backend='faiss')
     with pytest.raises(ValueError, match='dimension'):
         knn_search(np.ones((5, 4)), 2, np.ones((2, 3)))
+
+
+def test_gpu_proposals_are_float32():
+    assert ns.proposal_dtype(torch.device('cuda:0')) == torch.float32
+    assert ns.proposal_device().type == ('cuda' if torch.cuda.is_available()
+                                         else 'cpu')
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason='needs a CUDA GPU')
+def test_knn_and_range_on_the_gpu_equal_brute_force(bank, monkeypatch):
+    # TF32 on in the caller must not leak into the search's products
+    monkeypatch.setattr(torch.backends.cuda.matmul, 'allow_tf32', True)
+    search = NeighbourSearch(bank.features)
+    sims, ids = search.knn(30)
+    assert search._database.matrix.is_cuda
+    ref_sims, ref_ids = brute_knn(bank.features, 30)
+    np.testing.assert_array_equal(ids, ref_ids)
+    np.testing.assert_array_equal(sims, ref_sims)
+    ref = brute_similarity(bank.features)
+    np.testing.assert_array_equal(search.range(0.6).toarray(),
+                                  np.where(ref >= 0.6, ref, 0))
+    assert torch.backends.cuda.matmul.allow_tf32  # restored
