@@ -24,7 +24,7 @@ import scipy.sparse as sp
 
 #: Multiply-adds of the candidate product (pairs ``j > i``, estimated) per chunk of
 #: rows: bounds memory.
-PRODUCT_BUDGET = 1 << 22
+PRODUCT_BUDGET = 1 << 23
 
 #: Entries of partner rows gathered per chunk while pairs are evaluated exactly.
 PAIR_BUDGET = 1 << 22
