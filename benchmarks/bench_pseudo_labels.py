@@ -418,7 +418,7 @@ def run_proposals(kind: str, num: int, out_dir: str, threads: int) -> dict:
         print(f'  [proposals N={num:,}] {name}: {seconds[name]:.2f} s',
               file=sys.stderr, flush=True)
     return dict(num=num, mode='proposals', seconds=seconds,
-                bfloat16_native=labels.neighbour_search.proposal_dtype()
+                bfloat16_native=labels.proposal_precision.proposal_dtype()
                 == torch.bfloat16)
 
 

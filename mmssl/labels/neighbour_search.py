@@ -10,7 +10,7 @@ How (:class:`NeighbourSearch`): torch multiplies blocks of query rows with all r
 and proposes candidates, each query's ``torch.topk`` or those above the threshold.
 With CUDA, on GPU 0 in float32 (TF32 off for the products). On the CPU, where oneDNN
 multiplies bfloat16 natively (AVX512-BF16, AMX), in bfloat16, about 3.4x float32's
-rate on the 2 cores here; elsewhere in float32. A proposal's error is bounded (:meth:`NeighbourSearch.proposal_error`):
+rate on the 2 cores here; elsewhere in float32. A proposal's error is bounded (:mod:`.proposal_precision`):
 the candidates are re-scored canonically, and a row whose k-th canonical similarity
 is not above what an unproposed row could reach is searched again with a larger
 ``k``; a range search proposes down to the threshold minus the bound. So the
@@ -33,6 +33,8 @@ import scipy.sparse as sp
 import torch
 
 from .canonical_similarity import canonical_top_k, check_features, pair_similarities
+from .proposal_precision import (ProposalRows, products, proposal_device,
+                                 proposal_dtype, proposal_error)
 
 #: Elements of one block of proposed similarities (16 Mi: 32 MiB in bfloat16).
 BLOCK_ELEMENTS = 1 << 24
@@ -51,56 +53,6 @@ def check_backend(backend: str) -> None:
         raise ValueError(f'unknown neighbour-search backend {backend!r}; expected '
                          f'one of {BACKENDS} (exact search runs on torch; pass a '
                          'faiss index as index= for approximate search)')
-
-
-def proposal_device() -> torch.device:
-    """GPU 0 when torch sees CUDA, else the CPU."""
-    return torch.device('cuda:0' if torch.cuda.is_available() else 'cpu')
-
-
-def proposal_dtype(device: torch.device = torch.device('cpu')) -> torch.dtype:
-    """float32 on a GPU; on the CPU bfloat16 where oneDNN multiplies it natively,
-    else float32."""
-    if device.type != 'cpu':
-        return torch.float32
-    native = getattr(torch.ops.mkldnn, '_is_mkldnn_bf16_supported', None)
-    if torch.backends.mkldnn.is_available() and native is not None and native():
-        return torch.bfloat16
-    return torch.float32
-
-
-def _products(left: torch.Tensor, right: torch.Tensor) -> torch.Tensor:
-    """``left @ right.T``; on a GPU with TF32 off (its 10-bit products would break
-    the error bound), whatever the caller's setting."""
-    if left.device.type != 'cuda':
-        return left @ right.T
-    tf32 = torch.backends.cuda.matmul.allow_tf32
-    torch.backends.cuda.matmul.allow_tf32 = False
-    try:
-        return left @ right.T
-    finally:
-        torch.backends.cuda.matmul.allow_tf32 = tf32
-
-
-class _ProposalRows:
-    """Rows in the proposal precision and place, with what the error bound needs of
-    them."""
-
-    def __init__(self, rows: np.ndarray, dtype: torch.dtype,
-                 device: torch.device):
-        rounded = torch.from_numpy(rows).to(dtype)
-        self.matrix = rounded.to(device)
-        self.norms = np.sqrt(np.einsum('ij,ij->i', rows, rows, dtype=np.float64))
-        if dtype == torch.float32:
-            self.errors = np.zeros(len(rows))
-        else:
-            # || rounded row - row ||: the difference is exact in float32 (the two
-            # are within a factor 2 of each other, Sterbenz), squares summed in
-            # float64 (rounding up by a relative 1e-15 is far below the 1e-7
-            # margin of the bound)
-            change = rounded.float().numpy() - rows
-            self.errors = np.sqrt(np.einsum('ij,ij->i', change, change,
-                                            dtype=np.float64))
 
 
 class NeighbourSearch:
@@ -126,7 +78,7 @@ class NeighbourSearch:
             self._database = features._database
         else:
             self.features = check_features(features)
-            self._database: Optional[_ProposalRows] = None
+            self._database: Optional[ProposalRows] = None
         self.index = index
 
     @property
@@ -145,10 +97,10 @@ class NeighbourSearch:
         return canonical_top_k(self.features, self.features, rows, candidates, k)
 
     # ------------------------------------------------------------ proposals
-    def _database_rows(self) -> _ProposalRows:
+    def _database_rows(self) -> ProposalRows:
         if self._database is None:
             device = proposal_device()
-            self._database = _ProposalRows(self.features, proposal_dtype(device),
+            self._database = ProposalRows(self.features, proposal_dtype(device),
                                            device)
         return self._database
 
@@ -164,42 +116,24 @@ class NeighbourSearch:
         if self.approximate:
             return queries, None
         database = self._database_rows().matrix
-        return queries, _ProposalRows(queries, database.dtype, database.device)
+        return queries, ProposalRows(queries, database.dtype, database.device)
 
-    def proposal_error(self, query: _ProposalRows, rows: np.ndarray,
+    def proposal_error(self, query: ProposalRows, rows: np.ndarray,
                        proposed: np.ndarray) -> np.ndarray:
-        """Bound on ``|proposed - s|`` for proposals ``proposed`` of query ``rows``.
+        """Bound on ``|proposed - s|`` for proposals of query ``rows``
+        (:func:`~mmssl.labels.proposal_precision.proposal_error`)."""
+        return proposal_error(query, self._database_rows(), rows, proposed)
 
-        With ``q~, x~`` the rows rounded to the proposal precision (unit roundoff
-        ``u``, 0 in float32), ``e = ||q~ - q||`` and ``E = max ||x~ - x||`` over the
-        database, Cauchy-Schwarz gives ``|<q~, x~> - <q, x>| <= |q| E +
-        e (|x| + E)``; the float32 accumulation adds at most
-        ``gamma_d |q~| |x~|`` (``gamma_d = d 2^-24 / (1 - d 2^-24)``) and the
-        rounding of the result ``u |proposed| / (1 - u)``. ``proposed`` broadcasts
-        against ``rows[:, None]``.
-        """
-        database = self._database_rows()
-        dtype = database.matrix.dtype
-        unit = 2.0 ** -8 if dtype == torch.bfloat16 else 0.0
-        dim = self.features.shape[1]
-        gamma = dim * 2.0 ** -24 / (1.0 - dim * 2.0 ** -24)
-        norm_q, error_q = query.norms[rows], query.errors[rows]
-        norm_x, error_x = database.norms.max(), database.errors.max()
-        bound = (norm_q * error_x + error_q * (norm_x + error_x)
-                 + gamma * (norm_q + error_q) * (norm_x + error_x))
-        bound = bound.reshape(bound.shape + (1,) * (np.ndim(proposed) - 1))
-        return bound + unit / (1.0 - unit) * np.abs(proposed) + 1e-7
-
-    def _blocks(self, query: _ProposalRows, rows: np.ndarray):
+    def _blocks(self, query: ProposalRows, rows: np.ndarray):
         """Yield ``(block of rows, their proposed similarities to every row)``."""
         database = self._database_rows().matrix
         step = max(1, BLOCK_ELEMENTS // database.shape[0])
         for start in range(0, len(rows), step):
             block = rows[start:start + step]
             picked = torch.from_numpy(block).to(database.device)
-            yield block, _products(query.matrix[picked], database)
+            yield block, products(query.matrix[picked], database)
 
-    def _propose_knn(self, queries: np.ndarray, query: Optional[_ProposalRows],
+    def _propose_knn(self, queries: np.ndarray, query: Optional[ProposalRows],
                      rows: np.ndarray, k: int) -> Tuple[np.ndarray, np.ndarray]:
         """Top-``k`` proposals of query ``rows``, in no particular order:
         ``(proposed similarities, indices)``; an index may pad with ``-1``."""
@@ -216,7 +150,7 @@ class NeighbourSearch:
             done += len(block)
         return sims, ids
 
-    def _propose_range(self, queries: np.ndarray, query: Optional[_ProposalRows],
+    def _propose_range(self, queries: np.ndarray, query: Optional[ProposalRows],
                        rows: np.ndarray,
                        threshold: float) -> Tuple[np.ndarray, np.ndarray]:
         """Every row that query ``rows`` could have at ``s >= threshold``:
@@ -308,7 +242,7 @@ class NeighbourSearch:
         queries, query = self._queries(queries)
         return self._range_rows(queries, query, np.arange(len(queries)), threshold)
 
-    def _range_rows(self, queries: np.ndarray, query: Optional[_ProposalRows],
+    def _range_rows(self, queries: np.ndarray, query: Optional[ProposalRows],
                     rows: np.ndarray, threshold: float) -> sp.csr_matrix:
         """:meth:`range` for query ``rows`` only: a ``(len(rows), N)`` CSR."""
         positions, cand = self._propose_range(queries, query, rows, threshold)

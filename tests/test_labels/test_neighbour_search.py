@@ -62,20 +62,6 @@ def test_rows_that_need_more_candidates_are_searched_again(bank, monkeypatch):
     np.testing.assert_array_equal(sims, ref_sims)
 
 
-def test_proposal_error_bound_holds(bank):
-    search = NeighbourSearch(bank.features)
-    search._database = ns._ProposalRows(search.features, torch.bfloat16,
-                                        torch.device('cpu'))
-    proposed = (search._database.matrix @ search._database.matrix.T).float().numpy()
-    exact = brute_similarity(bank.features).astype(np.float64)
-    rows = np.arange(len(bank.features))
-    bound = search.proposal_error(search._database, rows, proposed)
-    error = np.abs(proposed - exact)
-    assert (error <= bound).all()
-    assert error.max() > 1e-3  # bfloat16 does err, and the bound is not vacuous:
-    assert bound.max() < 0.01
-
-
 def test_knn_other_queries(bank, precision):
     queries = bank.features[::7] * 0.5 + bank.features[1::7][:len(
         bank.features[::7])] * 0.5
@@ -142,12 +128,6 @@ def test_bad_input_is_named():
         knn_search(np.ones((5, 4)), 2, backend='faiss')
     with pytest.raises(ValueError, match='dimension'):
         knn_search(np.ones((5, 4)), 2, np.ones((2, 3)))
-
-
-def test_gpu_proposals_are_float32():
-    assert ns.proposal_dtype(torch.device('cuda:0')) == torch.float32
-    assert ns.proposal_device().type == ('cuda' if torch.cuda.is_available()
-                                         else 'cpu')
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason='needs a CUDA GPU')
