@@ -1,34 +1,55 @@
-"""Benchmark: pseudo-label generation at scale (``mmssl.labels``, issue 5 items 1, 6).
+"""Benchmark: pseudo-label generation at scale (``mmssl.labels``; issues 5 and 16).
 
 Runs :func:`mmssl.labels.generate_pseudo_labels` (kNN, dynamic multi-labels of Eq.
-7-10, sparse k-reciprocal Jaccard distance, self-paced DBSCAN) on clustered synthetic
-features (d=256, N/4 identities with several noisy samples each, a cross-scale-like
-low-resolution drift; see :mod:`mmssl.labels.synthetic_features`) at
+7-10, sparse k-reciprocal Jaccard distance, self-paced DBSCAN) on two kinds of
+synthetic features (d=256, :mod:`mmssl.labels.synthetic_features`):
 
-* N = 5,000 (agreement check),
+* ``clustered``: the project's bank (N/4 identities with several noisy samples each,
+  shared attributes, a cross-scale-like low-resolution drift);
+* ``spcl``: SpCL-like density (identities of about 4 members, 20% singletons,
+  within-identity cosine 0.7-0.9), whose k-reciprocal weight rows are 2.3x denser;
+
+at
+
+* N = 5,000 (agreement and speed against SpCL's own path, below),
 * N = 18,048 (PRW's train boxes),
 * N = 55,272 (CUHK-SYSU's train boxes),
-* N = 1,000,000 (approximate HNSW index refined by a neighbours-of-neighbours join;
-  its kNN recall and the multi-label positives it finds are measured against exact
-  search on a sample).
+* N = 1,000,000 (clustered only: approximate HNSW index refined by a
+  neighbours-of-neighbours join; its kNN recall and the multi-label positives it
+  finds are measured against exact search on a sample).
 
-Each size runs in its own subprocess, so that its peak memory is its own: the table
-shows seconds and peak RSS per step (the peak is reset at each step start through
+Each run is its own subprocess, so that its peak memory is its own: the table shows
+seconds and peak RSS per step (the peak is reset at each step start through
 ``/proc/self/clear_refs`` where the kernel allows it) and for the whole process
-(imports and the synthetic features included). CPU-seconds and the load average
-are printed too: on a shared machine, wall time grows with other processes' load. Where
-the dense reference fits (N <= 18,048 by default), it runs in another subprocess and
-the cluster labels (adjusted Rand index, and identity) and the multi-labels (identity)
-are compared.
+(imports and the synthetic features included). CPU-seconds and the load average are
+printed too: on a shared machine, wall time grows with other processes' load. Every
+process uses ``--threads`` threads (torch, faiss; scikit-learn's DBSCAN in SpCL's
+path uses ``n_jobs=-1``, all cores, as SpCL does).
 
-Targets (2 cores): N=18,048 <= 9 s and <= 1.1 GiB; N=55,272 <= 60 s and <= 3 GiB;
-N=1,000,000 <= 30 min and <= 16 GiB; ARI 1.0 at 5,000 and 18,048.
+Two references, each in its own subprocess:
+
+* the dense reference (:mod:`mmssl.labels.dense_reference`, ``N x N`` arrays, N <=
+  18,048 by default): cluster labels and multi-labels must be identical;
+* SpCL's path (N <= 5,000 by default), transcribed from SpCL's
+  ``spcl/utils/faiss_rerank.py: compute_jaccard_distance`` and the self-paced
+  DBSCAN step of ``examples/spcl_train_usl.py`` (faiss ``IndexFlatL2`` kNN, torch
+  softmax, float32 ``N x N`` matrices, scikit-learn DBSCAN on the dense distance,
+  the ``R_comp``/``R_indep`` criterion on ``N x N`` label matrices) with mmssl's
+  ``eps`` (0.68/0.70/0.72); its reciprocal-set and inverted-index loops are the
+  dense reference's, which transcribe the same code. The speed-up is its total
+  over mmssl's, and the ARI of the two labellings is printed.
+
+Targets (2 cores, both kinds of features): N=18,048 <= 4 s and <= 1.1 GiB; N=55,272
+<= 20 s and <= 1.5 GiB; N=1,000,000 <= 30 min and <= 16 GiB; at least 20x faster
+than SpCL's path at 5,000; clusters identical to the dense reference at 5,000 and
+18,048.
 
 Usage::
 
-    python benchmarks/bench_pseudo_labels.py                 # every size
-    python benchmarks/bench_pseudo_labels.py --sizes 18048 55272
-    python benchmarks/bench_pseudo_labels.py --no-dense
+    python benchmarks/bench_pseudo_labels.py                 # every run
+    python benchmarks/bench_pseudo_labels.py --sizes 18048 55272 --features spcl
+    python benchmarks/bench_pseudo_labels.py --no-dense --no-spcl
+    python benchmarks/bench_pseudo_labels.py --proposals 18048  # exact-search ways
 
 The last line of the output is one JSON object with all figures.
 """
@@ -44,30 +65,38 @@ import time
 import types
 
 DEFAULT_SIZES = (5000, 18048, 55272, 1000000)
+FEATURE_KINDS = ('clustered', 'spcl')
+ONLY_CLUSTERED_ABOVE = 55272  # the 1,000,000 run uses the clustered bank only
 BOXES_PER_IMAGE = {18048: 3.2, 55272: 4.9}  # PRW, CUHK-SYSU
 TARGETS = {  # N: (seconds, GiB)
-    18048: (9.0, 1.1),
-    55272: (60.0, 3.0),
+    18048: (4.0, 1.1),
+    55272: (20.0, 1.5),
     1000000: (1800.0, 16.0),
 }
-ARI_TARGET_SIZES = (5000, 18048)
+IDENTICAL_TARGET_SIZES = (5000, 18048)
+SPEEDUP_TARGET = (5000, 20.0)  # N, times faster than SpCL's path
+EPS = (0.68, 0.70, 0.72)
 GIB = 1024 ** 3
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
-def import_labels():
+def import_labels(threads: int):
     """Import ``mmssl.labels`` without running ``mmssl/__init__`` (which imports
     mmdet, ~150 MB that the labels code does not use), so that peak memory is the
-    labels code's own."""
+    labels code's own; set the thread counts."""
     if 'mmssl' not in sys.modules:
         package = types.ModuleType('mmssl')
         package.__path__ = [osp.join(REPO, 'mmssl')]
         sys.modules['mmssl'] = package
+    import faiss  # noqa: PLC0415
+    import torch  # noqa: PLC0415
+
     import mmssl.labels as labels  # noqa: PLC0415
     # Import the lazily imported libraries now (a training process has them
     # loaded), so that step times do not include import times.
     import sklearn.cluster  # noqa: F401,PLC0415
-    import torch  # noqa: F401,PLC0415
+    torch.set_num_threads(threads)
+    faiss.omp_set_num_threads(threads)
     return labels
 
 
@@ -93,37 +122,54 @@ def peak_rss() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
-def make_bank(labels, num):
+def make_bank(labels, kind: str, num: int):
+    if kind == 'spcl':
+        return labels.make_spcl_style_bank(
+            num, dim=256, boxes_per_image=BOXES_PER_IMAGE.get(num, 4.0), seed=num)
     return labels.make_clustered_bank(
         num, dim=256, boxes_per_image=BOXES_PER_IMAGE.get(num, 4.0), seed=num)
 
 
-def run_sparse(num: int, out_dir: str) -> dict:
-    """Child: the sparse pipeline at one size."""
-    import numpy as np  # noqa: PLC0415
-    labels = import_labels()
-    tick = time.perf_counter()
-    bank = make_bank(labels, num)
-    data_seconds = time.perf_counter() - tick
-    steps = {}
-    setup_peak = peak_rss()  # imports and the synthetic bank
-    can_reset = reset_peak()
+class StepTimer:
+    """Seconds and peak RSS of consecutive steps (peak reset at each start)."""
 
-    def on_step(name, seconds):
-        steps[name] = dict(seconds=seconds, peak_bytes=peak_rss())
-        print(f'  [N={num:,}] {name}: {seconds:.1f} s, peak '
-              f'{steps[name]["peak_bytes"] / GIB:.2f} GiB', file=sys.stderr,
+    def __init__(self, label: str):
+        self.label = label
+        self.steps = {}
+        self.setup_peak = peak_rss()  # imports and the synthetic bank
+        self.can_reset = reset_peak()
+        self.tick = time.perf_counter()
+
+    def done(self, name: str, seconds: float = None) -> None:
+        now = time.perf_counter()
+        seconds = now - self.tick if seconds is None else seconds
+        self.steps[name] = dict(seconds=seconds, peak_bytes=peak_rss())
+        print(f'  [{self.label}] {name}: {seconds:.2f} s, peak '
+              f'{self.steps[name]["peak_bytes"] / GIB:.2f} GiB', file=sys.stderr,
               flush=True)
         reset_peak()
+        self.tick = time.perf_counter()
 
+    def peak(self) -> int:
+        # clear_refs also resets ru_maxrss: the process peak is the largest of these
+        return max([self.setup_peak, peak_rss()] +
+                   [s['peak_bytes'] for s in self.steps.values()])
+
+
+def run_sparse(kind: str, num: int, out_dir: str, threads: int) -> dict:
+    """Child: mmssl's sparse pipeline on one kind of features at one size."""
+    import numpy as np  # noqa: PLC0415
+    labels = import_labels(threads)
+    tick = time.perf_counter()
+    bank = make_bank(labels, kind, num)
+    data_seconds = time.perf_counter() - tick
+    timer = StepTimer(f'{kind} N={num:,}')
     cpu = time.process_time()
     result = labels.generate_pseudo_labels(
-        bank.features, bank.image_ids, epoch=0,
+        bank.features, bank.image_ids, epoch=0, eps=EPS,
         recall_sample=1000 if num > labels.pseudo_label_generator.APPROXIMATE_ABOVE
-        else 0, step_callback=on_step)
+        else 0, step_callback=lambda name, seconds: timer.done(name, seconds))
     cpu = time.process_time() - cpu
-    # clear_refs also resets ru_maxrss: the process peak is the largest of these
-    peak = max([setup_peak, peak_rss()] + [s['peak_bytes'] for s in steps.values()])
     cluster_quality = labels.pairwise_precision_recall(result.cluster_labels,
                                                        bank.person_ids)
     multilabel_quality = labels.pairwise_precision_recall(result.multilabels,
@@ -131,14 +177,14 @@ def run_sparse(num: int, out_dir: str) -> dict:
     multilabel_agreement = None
     if result.search != 'exact':
         multilabel_agreement = sampled_multilabel_agreement(labels, bank, result)
-    np.savez(osp.join(out_dir, f'sparse_{num}.npz'),
+    np.savez(osp.join(out_dir, f'sparse_{kind}_{num}.npz'),
              cluster_labels=result.cluster_labels,
              indptr=result.multilabel_indptr, indices=result.multilabel_indices)
     return dict(
         num=num, mode='sparse', search=result.search,
         total_seconds=result.timings['total'], cpu_seconds=cpu,
-        peak_bytes=peak, setup_peak_bytes=setup_peak,
-        per_step_peak_reset=can_reset, steps=steps,
+        peak_bytes=timer.peak(), setup_peak_bytes=timer.setup_peak,
+        per_step_peak_reset=timer.can_reset, steps=timer.steps,
         data_seconds=data_seconds, threshold=result.threshold,
         num_clusters=result.num_clusters, num_singletons=result.num_singletons,
         num_multilabel_pairs=result.num_multilabel_pairs,
@@ -174,44 +220,213 @@ def sampled_multilabel_agreement(labels, bank, result, sample_size=1000,
                 precision=float(both / max(1, approx.nnz - sample_size)))
 
 
-def run_dense(num: int, out_dir: str) -> dict:
+def run_dense(kind: str, num: int, out_dir: str, threads: int) -> dict:
     """Child: the dense reference at one size (``N x N`` arrays)."""
     import numpy as np  # noqa: PLC0415
-    labels = import_labels()
-    bank = make_bank(labels, num)
+    labels = import_labels(threads)
+    bank = make_bank(labels, kind, num)
     dense = labels.dense_reference
-    steps = {}
-    setup_peak = peak_rss()
-    reset_peak()
-    start = tick = time.perf_counter()
+    timer = StepTimer(f'dense {kind} N={num:,}')
+    start = time.perf_counter()
     multilabels = dense.dense_multilabels(bank.features, bank.image_ids,
                                           labels.dynamic_threshold(0))
-    steps['multilabels'] = dict(seconds=time.perf_counter() - tick,
-                                peak_bytes=peak_rss())
-    reset_peak()
-    tick = time.perf_counter()
+    timer.done('multilabels')
     distance = dense.dense_jaccard_distance(bank.features)
-    steps['jaccard'] = dict(seconds=time.perf_counter() - tick,
-                            peak_bytes=peak_rss())
-    reset_peak()
-    tick = time.perf_counter()
-    cluster_labels, _ = dense.dense_self_paced_labels(distance)
-    steps['dbscan'] = dict(seconds=time.perf_counter() - tick,
-                           peak_bytes=peak_rss())
+    timer.done('jaccard')
+    cluster_labels, _ = dense.dense_self_paced_labels(distance, EPS)
+    timer.done('dbscan')
     total = time.perf_counter() - start
     rows, cols = np.nonzero(multilabels)
     indptr = np.zeros(num + 1, dtype=np.int64)
     np.cumsum(np.bincount(rows, minlength=num), out=indptr[1:])
-    np.savez(osp.join(out_dir, f'dense_{num}.npz'), cluster_labels=cluster_labels,
-             indptr=indptr, indices=cols.astype(np.int64))
-    peak = max([setup_peak, peak_rss()] + [s['peak_bytes'] for s in steps.values()])
-    return dict(num=num, mode='dense', total_seconds=total, peak_bytes=peak,
-                steps=steps)
+    np.savez(osp.join(out_dir, f'dense_{kind}_{num}.npz'),
+             cluster_labels=cluster_labels, indptr=indptr,
+             indices=cols.astype(np.int64))
+    return dict(num=num, mode='dense', total_seconds=total,
+                peak_bytes=timer.peak(), steps=timer.steps)
 
 
-def spawn(mode: str, num: int, out_dir: str, timeout: float) -> dict:
-    command = [sys.executable, osp.abspath(__file__), '--child', mode, str(num),
-               out_dir]
+# --------------------------------------------------------------- SpCL's path
+# A transcription of what SpCL runs once per epoch (yxgeee/SpCL: the CPU branch of
+# spcl/utils/faiss_rerank.py compute_jaccard_distance, then the clustering block of
+# examples/spcl_train_usl.py), step for step, with its data types.
+
+def spcl_jaccard_distance(labels, features, k1: int = 30, k2: int = 6):
+    """SpCL's ``compute_jaccard_distance`` (CPU search, float32), ``(N, N)``.
+
+    The reciprocal-set loops and the final inverted-index loop are the dense
+    reference's (:func:`mmssl.labels.dense_reference.dense_expanded_sets`,
+    ``dense_overlap_distance``), which transcribe the same SpCL code and follow the
+    dtype of ``V``; the search, the softmax and ``V`` are SpCL's own here.
+    """
+    import faiss  # noqa: PLC0415
+    import numpy as np  # noqa: PLC0415
+    import torch  # noqa: PLC0415
+    import torch.nn.functional as F  # noqa: PLC0415
+    dense = labels.dense_reference
+    num = features.size(0)
+    index = faiss.IndexFlatL2(features.size(-1))
+    index.add(features.numpy())
+    _, initial_rank = index.search(features.numpy(), k1)
+
+    V = np.zeros((num, num), dtype=np.float32)
+    for i, expansion in enumerate(dense.dense_expanded_sets(initial_rank, k1)):
+        dist = 2 - 2 * torch.mm(features[i].unsqueeze(0).contiguous(),
+                                features[expansion].t())
+        V[i, expansion] = F.softmax(-dist, dim=1).view(-1).cpu().numpy()
+
+    if k2 != 1:
+        V_qe = np.zeros_like(V, dtype=np.float32)
+        for i in range(num):
+            V_qe[i, :] = np.mean(V[initial_rank[i, :k2], :], axis=0)
+        V = V_qe
+        del V_qe
+    del initial_rank
+    return dense.dense_overlap_distance(V)
+
+
+def spcl_self_paced_labels(distance, eps=EPS):
+    """The clustering block of SpCL's ``spcl_train_usl.py`` at epoch 0."""
+    import collections  # noqa: PLC0415
+
+    import numpy as np  # noqa: PLC0415
+    import torch  # noqa: PLC0415
+    from sklearn.cluster import DBSCAN  # noqa: PLC0415
+    eps_tight, eps_normal, eps_loose = sorted(eps)
+    cluster = DBSCAN(eps=eps_normal, min_samples=4, metric='precomputed', n_jobs=-1)
+    cluster_tight = DBSCAN(eps=eps_tight, min_samples=4, metric='precomputed',
+                           n_jobs=-1)
+    cluster_loose = DBSCAN(eps=eps_loose, min_samples=4, metric='precomputed',
+                           n_jobs=-1)
+    pseudo_labels = cluster.fit_predict(distance)
+    pseudo_labels_tight = cluster_tight.fit_predict(distance)
+    pseudo_labels_loose = cluster_loose.fit_predict(distance)
+
+    def with_singletons(cluster_id):
+        num_ids = len(set(cluster_id)) - (1 if -1 in cluster_id else 0)
+        out, outliers = [], 0
+        for label in cluster_id:
+            if label != -1:
+                out.append(label)
+            else:
+                out.append(num_ids + outliers)
+                outliers += 1
+        return torch.Tensor(out).long()
+
+    pseudo_labels = with_singletons(pseudo_labels)
+    pseudo_labels_tight = with_singletons(pseudo_labels_tight)
+    pseudo_labels_loose = with_singletons(pseudo_labels_loose)
+
+    N = pseudo_labels.size(0)
+    label_sim = pseudo_labels.expand(N, N).eq(pseudo_labels.expand(N, N).t()).float()
+    label_sim_tight = pseudo_labels_tight.expand(N, N).eq(
+        pseudo_labels_tight.expand(N, N).t()).float()
+    label_sim_loose = pseudo_labels_loose.expand(N, N).eq(
+        pseudo_labels_loose.expand(N, N).t()).float()
+    R_comp = 1 - torch.min(label_sim, label_sim_tight).sum(-1) / torch.max(
+        label_sim, label_sim_tight).sum(-1)
+    R_indep = 1 - torch.min(label_sim, label_sim_loose).sum(-1) / torch.max(
+        label_sim, label_sim_loose).sum(-1)
+
+    cluster_R_comp = collections.defaultdict(list)
+    cluster_R_indep = collections.defaultdict(list)
+    cluster_img_num = collections.defaultdict(int)
+    for comp, indep, label in zip(R_comp, R_indep, pseudo_labels):
+        cluster_R_comp[label.item()].append(comp.item())
+        cluster_R_indep[label.item()].append(indep.item())
+        cluster_img_num[label.item()] += 1
+    cluster_R_comp = [min(cluster_R_comp[i]) for i in sorted(cluster_R_comp.keys())]
+    cluster_R_indep = [min(cluster_R_indep[i])
+                       for i in sorted(cluster_R_indep.keys())]
+    cluster_R_indep_noins = [
+        iou for iou, num in zip(cluster_R_indep, sorted(cluster_img_num.keys()))
+        if cluster_img_num[num] > 1
+    ]
+    indep_thres = np.sort(cluster_R_indep_noins)[min(
+        len(cluster_R_indep_noins) - 1,
+        np.round(len(cluster_R_indep_noins) * 0.9).astype('int'))]
+
+    outliers = 0
+    for i, label in enumerate(pseudo_labels):
+        indep_score = cluster_R_indep[label.item()]
+        comp_score = R_comp[i]
+        if not (indep_score <= indep_thres
+                and comp_score.item() <= cluster_R_comp[label.item()]):
+            pseudo_labels[i] = len(cluster_R_indep) + outliers
+            outliers += 1
+    return pseudo_labels.numpy()
+
+
+def run_spcl(kind: str, num: int, out_dir: str, threads: int) -> dict:
+    """Child: SpCL's path at one size."""
+    import numpy as np  # noqa: PLC0415
+    import torch  # noqa: PLC0415
+    labels = import_labels(threads)
+    bank = make_bank(labels, kind, num)
+    timer = StepTimer(f'SpCL {kind} N={num:,}')
+    cpu = time.process_time()
+    start = time.perf_counter()
+    distance = spcl_jaccard_distance(labels, torch.from_numpy(bank.features))
+    timer.done('jaccard')
+    cluster_labels = spcl_self_paced_labels(distance)
+    timer.done('dbscan')
+    total = time.perf_counter() - start
+    cpu = time.process_time() - cpu
+    np.savez(osp.join(out_dir, f'spcl_{kind}_{num}.npz'),
+             cluster_labels=cluster_labels)
+    return dict(num=num, mode='spcl', total_seconds=total, cpu_seconds=cpu,
+                peak_bytes=timer.peak(), steps=timer.steps)
+
+
+# ------------------------------------------------- exact-search proposals
+def run_proposals(kind: str, num: int, out_dir: str, threads: int) -> dict:
+    """Child: seconds to propose every row's top ``k + 16`` candidates, each way
+    mmssl's exact search could (the ways it dropped included), at one size."""
+    import faiss  # noqa: PLC0415
+    import numpy as np  # noqa: PLC0415
+    import torch  # noqa: PLC0415
+    labels = import_labels(threads)
+    features = make_bank(labels, kind, num).features
+    fetch = 30 + 16
+    rows_per_block = max(1, (1 << 24) // num)
+
+    def blocks(matmul, select):
+        for start in range(0, num, rows_per_block):
+            select(matmul(start, min(num, start + rows_per_block)))
+
+    def numpy_way():
+        blocks(lambda lo, hi: features[lo:hi] @ features.T,
+               lambda block: np.argpartition(block, -fetch, axis=1)[:, -fetch:])
+
+    def torch_way(dtype):
+        matrix = torch.from_numpy(features).to(dtype)
+        blocks(lambda lo, hi: matrix[lo:hi] @ matrix.T,
+               lambda block: torch.topk(block, fetch, dim=1, sorted=False))
+
+    def faiss_way():
+        index = faiss.IndexFlatIP(features.shape[1])
+        index.add(features)
+        index.search(features, fetch)
+
+    seconds = {}
+    for name, way in (('faiss IndexFlatIP', faiss_way), ('numpy float32', numpy_way),
+                      ('torch float32', lambda: torch_way(torch.float32)),
+                      ('torch bfloat16', lambda: torch_way(torch.bfloat16))):
+        tick = time.perf_counter()
+        way()
+        seconds[name] = time.perf_counter() - tick
+        print(f'  [proposals N={num:,}] {name}: {seconds[name]:.2f} s',
+              file=sys.stderr, flush=True)
+    return dict(num=num, mode='proposals', seconds=seconds,
+                bfloat16_native=labels.proposal_precision.proposal_dtype()
+                == torch.bfloat16)
+
+
+# ------------------------------------------------------------------ driver
+def spawn(mode: str, kind: str, num: int, out_dir: str, threads: int,
+          timeout: float) -> dict:
+    command = [sys.executable, osp.abspath(__file__), '--threads', str(threads),
+               '--child', mode, kind, str(num), out_dir]
     try:  # the child's stderr (progress, errors) goes straight to ours
         done = subprocess.run(command, stdout=subprocess.PIPE, text=True,
                               timeout=timeout, check=False)
@@ -224,19 +439,22 @@ def spawn(mode: str, num: int, out_dir: str, timeout: float) -> dict:
     return json.loads(lines[-1])
 
 
-def compare(num: int, out_dir: str) -> dict:
+def compare(kind: str, num: int, out_dir: str, reference: str) -> dict:
     import numpy as np  # noqa: PLC0415
     from sklearn.metrics import adjusted_rand_score  # noqa: PLC0415
-    sparse = np.load(osp.join(out_dir, f'sparse_{num}.npz'))
-    dense = np.load(osp.join(out_dir, f'dense_{num}.npz'))
-    return dict(
-        ari=float(adjusted_rand_score(dense['cluster_labels'],
+    canonical_labels = import_labels(1).canonical_labels
+    sparse = np.load(osp.join(out_dir, f'sparse_{kind}_{num}.npz'))
+    other = np.load(osp.join(out_dir, f'{reference}_{kind}_{num}.npz'))
+    agreement = dict(
+        ari=float(adjusted_rand_score(other['cluster_labels'],
                                       sparse['cluster_labels'])),
-        clusters_identical=bool(np.array_equal(dense['cluster_labels'],
-                                               sparse['cluster_labels'])),
-        multilabels_identical=bool(
-            np.array_equal(dense['indptr'], sparse['indptr'])
-            and np.array_equal(dense['indices'], sparse['indices'])))
+        clusters_identical=bool(np.array_equal(
+            canonical_labels(other['cluster_labels']), sparse['cluster_labels'])))
+    if 'indptr' in other:
+        agreement['multilabels_identical'] = bool(
+            np.array_equal(other['indptr'], sparse['indptr'])
+            and np.array_equal(other['indices'], sparse['indices']))
+    return agreement
 
 
 def fmt_step(step):
@@ -245,34 +463,84 @@ def fmt_step(step):
     return f"{step['seconds']:7.2f} s {step['peak_bytes'] / GIB:5.2f} G"
 
 
+def fmt_total(result):
+    if not result:
+        return '-'
+    if 'error' in result:
+        return result['error']
+    return f'{result["total_seconds"]:7.2f} s {result["peak_bytes"] / GIB:5.2f} G'
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--sizes', type=int, nargs='+', default=DEFAULT_SIZES)
+    parser.add_argument('--features', nargs='+', choices=FEATURE_KINDS,
+                        default=FEATURE_KINDS)
     parser.add_argument('--dense-max', type=int, default=18048,
                         help='largest N for the dense reference')
+    parser.add_argument('--spcl-max', type=int, default=5000,
+                        help="largest N for SpCL's path")
     parser.add_argument('--no-dense', action='store_true')
+    parser.add_argument('--no-spcl', action='store_true')
+    parser.add_argument('--threads', type=int, default=min(2, os.cpu_count()),
+                        help='torch and faiss threads of every process')
+    parser.add_argument('--proposals', type=int, metavar='N',
+                        help="only time the exact search's candidate proposals "
+                        '(faiss, numpy, torch float32 and bfloat16) at N rows of '
+                        'the spcl features')
     parser.add_argument('--timeout', type=float, default=3600.0,
                         help='seconds allowed per subprocess')
-    parser.add_argument('--child', nargs=3, metavar=('MODE', 'N', 'DIR'),
+    parser.add_argument('--child', nargs=4, metavar=('MODE', 'KIND', 'N', 'DIR'),
                         help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        mode, num, out_dir = args.child[0], int(args.child[1]), args.child[2]
-        runner = run_sparse if mode == 'sparse' else run_dense
-        print(json.dumps(runner(num, out_dir)))
+        mode, kind, num, out_dir = args.child
+        runner = dict(sparse=run_sparse, dense=run_dense, spcl=run_spcl,
+                      proposals=run_proposals)[mode]
+        print(json.dumps(runner(kind, int(num), out_dir, args.threads)))
+        return
+    if args.proposals:
+        load = os.getloadavg()[0]
+        result = spawn('proposals', 'spcl', args.proposals, '.', args.threads,
+                       args.timeout)
+        result['load_average'] = load
+        for name, seconds in result.get('seconds', {}).items():
+            print(f'  {name:20s} {seconds:7.2f} s')
+        print(json.dumps(dict(benchmark='pseudo_label_proposals',
+                              threads=args.threads, result=result)))
         return
 
     results = []
     with tempfile.TemporaryDirectory() as out_dir:
         for num in args.sizes:
-            entry = dict(num=num, load_average=os.getloadavg()[0])
-            entry['sparse'] = spawn('sparse', num, out_dir, args.timeout)
-            if not args.no_dense and num <= args.dense_max:
-                entry['dense'] = spawn('dense', num, out_dir, args.timeout)
-                if 'error' not in entry['sparse'] and 'error' not in entry['dense']:
-                    entry['agreement'] = compare(num, out_dir)
-            results.append(entry)
-            print_entry(entry)
+            for kind in args.features:
+                if kind != 'clustered' and num > ONLY_CLUSTERED_ABOVE:
+                    continue
+                entry = dict(num=num, features=kind,
+                             load_average=os.getloadavg()[0])
+                entry['sparse'] = spawn('sparse', kind, num, out_dir, args.threads,
+                                        args.timeout)
+                for reference, limit, skip in (('dense', args.dense_max,
+                                                args.no_dense),
+                                               ('spcl', args.spcl_max,
+                                                args.no_spcl)):
+                    if skip or num > limit:
+                        continue
+                    entry[reference] = spawn(reference, kind, num, out_dir,
+                                             args.threads, args.timeout)
+                    if ('error' not in entry['sparse']
+                            and 'error' not in entry[reference]):
+                        entry[f'{reference}_agreement'] = compare(
+                            kind, num, out_dir, reference)
+                if 'total_seconds' in entry.get('spcl', {}) and \
+                        'total_seconds' in entry['sparse']:
+                    entry['speedup_vs_spcl'] = (entry['spcl']['total_seconds']
+                                                / entry['sparse']['total_seconds'])
+                    entry['cpu_speedup_vs_spcl'] = (entry['spcl']['cpu_seconds']
+                                                    / entry['sparse']['cpu_seconds'])
+                entry['load_average_after'] = os.getloadavg()[0]
+                results.append(entry)
+                print_entry(entry)
 
     summary = summarise(results)
     print()
@@ -280,30 +548,33 @@ def main():
     for line in summary['checks']:
         print('  ' + line)
     print(json.dumps(dict(benchmark='pseudo_labels', cpu_count=os.cpu_count(),
-                          results=results, targets_met=summary['met'])))
+                          threads=args.threads, results=results,
+                          targets_met=summary['met'])))
 
 
 def print_entry(entry):
     num, sparse = entry['num'], entry['sparse']
-    print(f'\nN = {num:,}')
+    print(f'\nN = {num:,}, {entry["features"]} features')
     if 'error' in sparse:
         print(f'  sparse: {sparse["error"]}')
         return
-    print(f'  {"step":12s} {"sparse (s, peak RSS)":>22s} {"dense reference":>22s}')
-    dense = entry.get('dense', {})
+    references = [name for name in ('dense', 'spcl') if name in entry]
+    heads = {'dense': 'dense reference', 'spcl': "SpCL's path"}
+    print(f'  {"step":12s} {"mmssl (s, peak RSS)":>22s}' +
+          ''.join(f' {heads[name]:>22s}' for name in references))
     for name in ('knn', 'multilabels', 'jaccard', 'dbscan', 'recall'):
-        if name not in sparse['steps'] and name not in dense.get('steps', {}):
+        if not any(name in entry[r].get('steps', {}) for r in ['sparse'] +
+                   references):
             continue
-        print(f'  {name:12s} {fmt_step(sparse["steps"].get(name)):>22s} '
-              f'{fmt_step(dense.get("steps", {}).get(name)):>22s}')
-    dense_total = (f'{dense["total_seconds"]:7.2f} s {dense["peak_bytes"] / GIB:5.2f} G'
-                   if 'total_seconds' in dense else dense.get('error', '-'))
-    print(f'  {"total":12s} {sparse["total_seconds"]:7.2f} s '
-          f'{sparse["peak_bytes"] / GIB:5.2f} G {dense_total:>22s}')
-    print(f'  (sparse: {sparse["cpu_seconds"]:.1f} CPU-seconds; process peak '
+        print(f'  {name:12s} {fmt_step(sparse["steps"].get(name)):>22s}' +
+              ''.join(f' {fmt_step(entry[r].get("steps", {}).get(name)):>22s}'
+                      for r in references))
+    print(f'  {"total":12s} {fmt_total(sparse):>22s}' +
+          ''.join(f' {fmt_total(entry[r]):>22s}' for r in references))
+    print(f'  (mmssl: {sparse["cpu_seconds"]:.1f} CPU-seconds; process peak '
           f'includes {sparse["setup_peak_bytes"] / GIB:.2f} G of imports and '
-          'data; load average before the run '
-          f'{entry.get("load_average", float("nan")):.2f})')
+          'data; load average before/after the runs '
+          f'{entry["load_average"]:.2f}/{entry["load_average_after"]:.2f})')
     print(f'  search={sparse["search"]} clusters={sparse["num_clusters"]} '
           f'singletons={sparse["num_singletons"]} '
           f'multilabel pairs={sparse["num_multilabel_pairs"]} '
@@ -319,32 +590,47 @@ def print_entry(entry):
         print(f'  multi-label positives vs exact ({agreement["rows"]} sampled rows): '
               f'recall {agreement["recall"]:.4f}, precision '
               f'{agreement["precision"]:.4f}')
-    if 'agreement' in entry:
-        agreement = entry['agreement']
+    if 'dense_agreement' in entry:
+        agreement = entry['dense_agreement']
         print(f'  vs dense: ARI {agreement["ari"]:.6f}, clusters identical '
               f'{agreement["clusters_identical"]}, multi-labels identical '
               f'{agreement["multilabels_identical"]}')
+    if 'spcl_agreement' in entry:
+        agreement = entry['spcl_agreement']
+        print(f"  vs SpCL's path: ARI {agreement['ari']:.6f}, clusters identical "
+              f"{agreement['clusters_identical']}")
+    if 'speedup_vs_spcl' in entry:
+        print(f"  speed-up vs SpCL's path: {entry['speedup_vs_spcl']:.1f}x wall time, "
+              f"{entry['cpu_speedup_vs_spcl']:.1f}x CPU time (SpCL: "
+              f"{entry['spcl']['cpu_seconds']:.1f} CPU-seconds)")
 
 
 def summarise(results):
     checks, met = [], {}
     for entry in results:
-        num, sparse = entry['num'], entry['sparse']
+        num, sparse, kind = entry['num'], entry['sparse'], entry['features']
+        name = f'N={num:,} {kind}'
         if num in TARGETS:
             seconds, gib = TARGETS[num]
             ok = ('error' not in sparse and sparse['total_seconds'] <= seconds
                   and sparse['peak_bytes'] / GIB <= gib)
-            met[f'time_memory_{num}'] = ok
+            met[f'time_memory_{kind}_{num}'] = ok
             got = (sparse['error'] if 'error' in sparse else
                    f'{sparse["total_seconds"]:.1f} s, '
                    f'{sparse["peak_bytes"] / GIB:.2f} GiB')
-            checks.append(f'N={num:,}: <= {seconds:.0f} s and <= {gib} GiB: '
+            checks.append(f'{name}: <= {seconds:.0f} s and <= {gib} GiB: '
                           f'{got} -> {"met" if ok else "NOT met"}')
-        if num in ARI_TARGET_SIZES and 'agreement' in entry:
-            ok = entry['agreement']['ari'] == 1.0
-            met[f'ari_{num}'] = ok
-            checks.append(f'N={num:,}: ARI 1.0 vs dense: '
-                          f'{entry["agreement"]["ari"]:.6f} -> '
+        if num in IDENTICAL_TARGET_SIZES and 'dense_agreement' in entry:
+            ok = (entry['dense_agreement']['clusters_identical']
+                  and entry['dense_agreement']['multilabels_identical'])
+            met[f'identical_{kind}_{num}'] = ok
+            checks.append(f'{name}: labels identical to the dense reference -> '
+                          f'{"met" if ok else "NOT met"}')
+        if num == SPEEDUP_TARGET[0] and 'speedup_vs_spcl' in entry:
+            ok = entry['speedup_vs_spcl'] >= SPEEDUP_TARGET[1]
+            met[f'speedup_{kind}_{num}'] = ok
+            checks.append(f"{name}: >= {SPEEDUP_TARGET[1]:.0f}x faster than SpCL's "
+                          f"path: {entry['speedup_vs_spcl']:.1f}x -> "
                           f'{"met" if ok else "NOT met"}')
     return dict(checks=checks, met=met)
 

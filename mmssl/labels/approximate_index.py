@@ -30,17 +30,17 @@ instead of HNSW's top-down descent was tried at a million rows: faster (955 s ag
 The exact top 30 beyond a row's few true matches are near-ties of unrelated rows, so
 "recall of all 30" understates what matters; the benchmark reports both.
 
-The index is used through :func:`mmssl.labels.neighbour_search.knn_search` /
-``range_search`` with ``index=``, which re-score the candidates canonically. IVF-Flat
-can be moved to a GPU (``use_gpu=True``); HNSW stays on CPU (faiss has no GPU HNSW).
+The index is used through :class:`mmssl.labels.neighbour_search.NeighbourSearch`
+(or ``knn_search`` / ``range_search``) with ``index=``, which re-score the candidates
+canonically.
 """
 from typing import Optional
 
+import faiss
 import numpy as np
 import scipy.sparse as sp
 
-from .neighbour_search import (check_features, faiss_gpu_available, import_faiss,
-                               knn_search, range_search)
+from .neighbour_search import NeighbourSearch, SearchOrFeatures, as_search
 
 APPROXIMATE_METHODS = ('ivf', 'hnsw')
 
@@ -50,7 +50,7 @@ def default_nlist(num_samples: int) -> int:
     return int(max(1, min(num_samples // 39, round(4 * np.sqrt(num_samples)))))
 
 
-def build_approximate_index(features: np.ndarray,
+def build_approximate_index(features: SearchOrFeatures,
                             method: str = 'ivf',
                             *,
                             nlist: Optional[int] = None,
@@ -59,12 +59,12 @@ def build_approximate_index(features: np.ndarray,
                             hnsw_m: int = 32,
                             ef_construction: int = 80,
                             ef_search: int = 64,
-                            use_gpu: bool = False,
                             seed: int = 0):
     """Build an inner-product faiss index over ``features``.
 
     Args:
-        features: ``(N, d)`` L2-normalised float32 rows.
+        features: ``(N, d)`` L2-normalised float32 rows, or a
+            :class:`NeighbourSearch` over them.
         method: ``'ivf'`` (IVF-Flat) or ``'hnsw'`` (HNSW-Flat).
         nlist: IVF lists (default :func:`default_nlist`).
         nprobe: IVF lists scanned per query (default ``min(nlist, 32)``).
@@ -73,7 +73,6 @@ def build_approximate_index(features: np.ndarray,
         hnsw_m: HNSW neighbours per node.
         ef_construction: HNSW build breadth.
         ef_search: HNSW search breadth.
-        use_gpu: move an IVF index to GPU 0 (needs faiss GPU support and a GPU).
         seed: seed of the training sample.
 
     Returns:
@@ -81,15 +80,12 @@ def build_approximate_index(features: np.ndarray,
         ``i``).
 
     Raises:
-        ValueError: faiss missing, unknown method, or GPU requested but absent.
+        ValueError: unknown method.
     """
-    faiss = import_faiss()
-    if faiss is None:
-        raise ValueError('approximate indexes need faiss, which is not importable')
     if method not in APPROXIMATE_METHODS:
         raise ValueError(f'unknown approximate method {method!r}; expected one of '
                          f'{APPROXIMATE_METHODS}')
-    features = check_features(features)
+    features = as_search(features).features
     num, dim = features.shape
     if method == 'hnsw':
         index = faiss.IndexHNSWFlat(dim, hnsw_m, faiss.METRIC_INNER_PRODUCT)
@@ -107,14 +103,6 @@ def build_approximate_index(features: np.ndarray,
     index.train(features[np.sort(sample)])
     index.add(features)
     index.nprobe = nprobe  # faiss's wrapper keeps the quantiser alive
-    if use_gpu:
-        if not faiss_gpu_available():
-            raise ValueError('use_gpu=True but faiss has no GPU support or sees '
-                             'no GPU')
-        resources = faiss.StandardGpuResources()
-        gpu_index = faiss.index_cpu_to_gpu(resources, 0, index)
-        faiss.add_to_referenced_objects(gpu_index, resources)  # keep it alive
-        return gpu_index
     return index
 
 
@@ -125,7 +113,7 @@ def _sample_rows(num: int, sample_size: int, seed: int) -> np.ndarray:
                                                       replace=False))
 
 
-def knn_recall(features: np.ndarray,
+def knn_recall(features: SearchOrFeatures,
                approximate_indices: np.ndarray,
                *,
                sample_size: int = 1000,
@@ -135,28 +123,28 @@ def knn_recall(features: np.ndarray,
 
     Args:
         features: ``(N, d)`` rows the approximate search was run on (queries were
-            the rows themselves).
+            the rows themselves), or a :class:`NeighbourSearch` over them.
         approximate_indices: ``(N, k)`` approximate neighbour indices (``-1`` for
             missing places).
         sample_size: number of query rows checked.
         seed: seed of the sample.
-        backend: backend of the exact search.
+        backend: ``'auto'`` or ``'torch'``.
 
     Returns:
         Fraction of the exact top-k neighbours of the sampled rows that the
         approximate top-k holds.
     """
-    features = check_features(features)
+    search = NeighbourSearch(as_search(features, backend))  # exact, same rows
     approximate_indices = np.asarray(approximate_indices)
     k = approximate_indices.shape[1]
-    rows = _sample_rows(features.shape[0], sample_size, seed)
-    _, exact = knn_search(features, k, features[rows], backend=backend)
+    rows = _sample_rows(search.features.shape[0], sample_size, seed)
+    _, exact = search.knn(k, search.features[rows])
     hits = sum(np.intersect1d(exact[n], approximate_indices[row]).size
                for n, row in enumerate(rows))
     return float(hits / exact.size)
 
 
-def range_recall(features: np.ndarray,
+def range_recall(features: SearchOrFeatures,
                  approximate: sp.csr_matrix,
                  threshold: float,
                  *,
@@ -166,20 +154,21 @@ def range_recall(features: np.ndarray,
     """Recall of an approximate range-search result against exact search.
 
     Args:
-        features: ``(N, d)`` rows (queries were the rows themselves).
+        features: ``(N, d)`` rows (queries were the rows themselves), or a
+            :class:`NeighbourSearch` over them.
         approximate: ``(N, N)`` CSR of the pairs found approximately.
         threshold: the similarity threshold that was searched.
         sample_size: number of query rows checked.
         seed: seed of the sample.
-        backend: backend of the exact search.
+        backend: ``'auto'`` or ``'torch'``.
 
     Returns:
         Fraction of the exact pairs of the sampled rows that were found (1.0 when the
         sample has no pair at all).
     """
-    features = check_features(features)
-    rows = _sample_rows(features.shape[0], sample_size, seed)
-    exact = range_search(features, threshold, features[rows], backend=backend)
+    search = NeighbourSearch(as_search(features, backend))  # exact, same rows
+    rows = _sample_rows(search.features.shape[0], sample_size, seed)
+    exact = search.range(threshold, search.features[rows])
     found = approximate.tocsr()[rows]
     if exact.nnz == 0:
         return 1.0

@@ -8,7 +8,7 @@ loop for loop, with full ``N x N`` arrays. They exist so that tests and
 ``3 * 8 N^2`` bytes at the peak), so keep ``N`` to a few tens of thousands.
 
 Deliberate, documented differences from the originals, shared with the sparse path:
-similarities are :func:`~mmssl.labels.neighbour_search.pair_similarities` (float64
+similarities are :func:`~mmssl.labels.canonical_similarity.pair_similarities` (float64
 sums rounded to float32) and ranks break ties by index; weights and distances are
 float64 (SpCL: float32); the softmax subtracts the row minimum of the distances.
 """
@@ -16,7 +16,7 @@ from typing import Optional, Sequence, Tuple
 
 import numpy as np
 
-from .neighbour_search import check_features
+from .canonical_similarity import check_features
 from .self_paced_dbscan import canonical_labels
 
 
@@ -38,6 +38,55 @@ def _k_reciprocal_neigh(initial_rank: np.ndarray, i: int, k1: int) -> np.ndarray
     return forward_k_neigh_index[fi]
 
 
+def dense_expanded_sets(initial_rank: np.ndarray, k1: int) -> list:
+    """SpCL's expanded k-reciprocal sets ``E(i)``, literally: one sorted index
+    array per row of ``initial_rank`` (its kNN ranks)."""
+    num = initial_rank.shape[0]
+    nn_k1 = []
+    nn_k1_half = []
+    for i in range(num):
+        nn_k1.append(_k_reciprocal_neigh(initial_rank, i, k1))
+        nn_k1_half.append(_k_reciprocal_neigh(initial_rank, i,
+                                              int(np.around(k1 / 2))))
+    expanded = []
+    for i in range(num):
+        k_reciprocal_index = nn_k1[i]
+        k_reciprocal_expansion_index = k_reciprocal_index
+        for candidate in k_reciprocal_index:
+            candidate_k_reciprocal_index = nn_k1_half[candidate]
+            if len(np.intersect1d(candidate_k_reciprocal_index,
+                                  k_reciprocal_index)) > 2 / 3 * len(
+                                      candidate_k_reciprocal_index):
+                k_reciprocal_expansion_index = np.append(
+                    k_reciprocal_expansion_index, candidate_k_reciprocal_index)
+        expanded.append(np.unique(k_reciprocal_expansion_index))
+    return expanded
+
+
+def dense_overlap_distance(V: np.ndarray) -> np.ndarray:
+    """SpCL's last step, literally: ``d_ij = 1 - m_ij / (2 - m_ij)`` with
+    ``m_ij = sum_k min(V_ik, V_jk)`` through an inverted index, clipped at 0, in
+    ``V``'s dtype."""
+    num = V.shape[0]
+    invIndex = []
+    for i in range(num):
+        invIndex.append(np.where(V[:, i] != 0)[0])
+
+    jaccard_dist = np.zeros((num, num), dtype=V.dtype)
+    for i in range(num):
+        temp_min = np.zeros((1, num), dtype=V.dtype)
+        indNonZero = np.where(V[i, :] != 0)[0]
+        indImages = [invIndex[ind] for ind in indNonZero]
+        for j in range(len(indNonZero)):
+            temp_min[0, indImages[j]] = temp_min[0, indImages[j]] + np.minimum(
+                V[i, indNonZero[j]], V[indImages[j], indNonZero[j]])
+        jaccard_dist[i] = 1 - temp_min / (2 - temp_min)
+    del invIndex
+
+    jaccard_dist[jaccard_dist < 0] = 0.0
+    return jaccard_dist
+
+
 def dense_jaccard_distance(features: np.ndarray, k1: int = 30,
                            k2: int = 6) -> np.ndarray:
     """SpCL's ``compute_jaccard_distance``, literally, as a dense ``(N, N)`` array.
@@ -49,25 +98,9 @@ def dense_jaccard_distance(features: np.ndarray, k1: int = 30,
     num = similarity.shape[0]
     initial_rank = dense_knn_ranks(similarity, min(k1, num))
 
-    nn_k1 = []
-    nn_k1_half = []
-    for i in range(num):
-        nn_k1.append(_k_reciprocal_neigh(initial_rank, i, k1))
-        nn_k1_half.append(_k_reciprocal_neigh(initial_rank, i,
-                                              int(np.around(k1 / 2))))
-
     V = np.zeros((num, num), dtype=np.float64)
-    for i in range(num):
-        k_reciprocal_index = nn_k1[i]
-        k_reciprocal_expansion_index = k_reciprocal_index
-        for candidate in k_reciprocal_index:
-            candidate_k_reciprocal_index = nn_k1_half[candidate]
-            if len(np.intersect1d(candidate_k_reciprocal_index,
-                                  k_reciprocal_index)) > 2 / 3 * len(
-                                      candidate_k_reciprocal_index):
-                k_reciprocal_expansion_index = np.append(
-                    k_reciprocal_expansion_index, candidate_k_reciprocal_index)
-        k_reciprocal_expansion_index = np.unique(k_reciprocal_expansion_index)
+    for i, k_reciprocal_expansion_index in enumerate(
+            dense_expanded_sets(initial_rank, k1)):
         dist = 2 - 2 * similarity[i, k_reciprocal_expansion_index].astype(
             np.float64)
         weights = np.exp(-(dist - dist.min()))
@@ -80,24 +113,7 @@ def dense_jaccard_distance(features: np.ndarray, k1: int = 30,
             V_qe[i, :] = np.mean(V[initial_rank[i, :k2], :], axis=0)
         V = V_qe
         del V_qe
-
-    invIndex = []
-    for i in range(num):
-        invIndex.append(np.where(V[:, i] != 0)[0])
-
-    jaccard_dist = np.zeros((num, num), dtype=np.float64)
-    for i in range(num):
-        temp_min = np.zeros((1, num), dtype=np.float64)
-        indNonZero = np.where(V[i, :] != 0)[0]
-        indImages = [invIndex[ind] for ind in indNonZero]
-        for j in range(len(indNonZero)):
-            temp_min[0, indImages[j]] = temp_min[0, indImages[j]] + np.minimum(
-                V[i, indNonZero[j]], V[indImages[j], indNonZero[j]])
-        jaccard_dist[i] = 1 - temp_min / (2 - temp_min)
-    del invIndex, V
-
-    jaccard_dist[jaccard_dist < 0] = 0.0
-    return jaccard_dist
+    return dense_overlap_distance(V)
 
 
 def dense_multilabels(features: np.ndarray, image_ids: np.ndarray,

@@ -16,7 +16,7 @@ from typing import Tuple
 
 import numpy as np
 
-from .neighbour_search import canonical_top_k, check_features
+from .neighbour_search import SearchOrFeatures, as_search
 
 
 def reverse_neighbours(similarities: np.ndarray, indices: np.ndarray,
@@ -47,7 +47,7 @@ def reverse_neighbours(similarities: np.ndarray, indices: np.ndarray,
     return out
 
 
-def refine_knn(features: np.ndarray,
+def refine_knn(features: SearchOrFeatures,
                knn: Tuple[np.ndarray, np.ndarray],
                *,
                width: int = 8,
@@ -62,7 +62,8 @@ def refine_knn(features: np.ndarray,
 
     Args:
         features: ``(N, d)`` L2-normalised float32 rows (the kNN's queries and
-            database).
+            database), or a :class:`~mmssl.labels.neighbour_search.NeighbourSearch`
+            over them.
         knn: ``(similarities, indices)``, each ``(N, k)``, e.g. from
             :func:`~mmssl.labels.neighbour_search.knn_search` with an approximate
             index; index ``-1`` marks a missing place.
@@ -73,14 +74,15 @@ def refine_knn(features: np.ndarray,
     Returns:
         ``(similarities, indices)`` like ``knn``.
     """
-    features = check_features(features)
+    search = as_search(features)
     similarities, indices = (np.asarray(a) for a in knn)
-    if indices.shape != similarities.shape or indices.shape[0] != features.shape[0]:
+    num = search.features.shape[0]
+    if indices.shape != similarities.shape or indices.shape[0] != num:
         raise ValueError(f'knn arrays of shapes {similarities.shape} and '
-                         f'{indices.shape} do not match {features.shape[0]} rows')
+                         f'{indices.shape} do not match {num} rows')
     if width < 1:
         raise ValueError(f'width must be >= 1, got {width}')
-    num, k = indices.shape
+    k = indices.shape[1]
     forward = indices[:, :width].copy()
     forward[forward == np.arange(num)[:, None]] = -1  # a row is not its own hop
     links = np.concatenate(
@@ -98,6 +100,5 @@ def refine_knn(features: np.ndarray,
         repeated = np.zeros_like(candidates, dtype=bool)
         repeated[:, 1:] = candidates[:, 1:] == candidates[:, :-1]
         candidates[repeated] = -1
-        out_sims[rows], out_ids[rows] = canonical_top_k(features, features, rows,
-                                                        candidates, k)
+        out_sims[rows], out_ids[rows] = search.best_of(rows, candidates, k)
     return out_sims, out_ids

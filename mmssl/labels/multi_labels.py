@@ -29,7 +29,7 @@ from typing import Optional, Tuple
 import numpy as np
 import scipy.sparse as sp
 
-from .neighbour_search import check_features, range_search, range_search_from_knn
+from .neighbour_search import SearchOrFeatures, as_search
 
 
 def check_image_ids(image_ids: np.ndarray, num_samples: int) -> np.ndarray:
@@ -91,7 +91,7 @@ def exclusive_multilabels(candidates: sp.csr_matrix,
                           cols[by_position], indptr), shape=(num, num))
 
 
-def dynamic_multilabels(features: np.ndarray,
+def dynamic_multilabels(features: SearchOrFeatures,
                         image_ids: np.ndarray,
                         threshold: float,
                         *,
@@ -101,24 +101,23 @@ def dynamic_multilabels(features: np.ndarray,
     """Pseudo multi-labels of Eq. 8 (``s_ij >= t``) cleaned by Eq. 10.
 
     Args:
-        features: ``(N, d)`` L2-normalised float32 rows (the memory ``M`` of Eq. 6).
+        features: ``(N, d)`` L2-normalised float32 rows (the memory ``M`` of Eq. 6),
+            or a :class:`~mmssl.labels.neighbour_search.NeighbourSearch` over them.
         image_ids: ``(N,)`` image of each sample.
         threshold: ``t`` (see :func:`~mmssl.labels.dynamic_threshold`).
         knn: optional ``(similarities, indices)`` of
             :func:`~mmssl.labels.neighbour_search.knn_search` on ``features``; rows
             whose k-th similarity is below ``t`` then need no further search.
-        backend: neighbour-search backend.
+        backend: ``'auto'`` or ``'torch'``.
         index: optional approximate faiss index over ``features``.
 
     Returns:
         ``(N, N)`` float32 CSR of the positives, self included (see
         :func:`exclusive_multilabels`).
     """
-    features = check_features(features)
-    image_ids = check_image_ids(image_ids, features.shape[0])
+    search = as_search(features, backend, index)
     if knn is None:
-        candidates = range_search(features, threshold, backend=backend, index=index)
+        candidates = search.range(threshold)
     else:
-        candidates = range_search_from_knn(features, threshold, knn[0], knn[1],
-                                           backend=backend, index=index)
+        candidates = search.range_from_knn(threshold, knn)
     return exclusive_multilabels(candidates, image_ids)

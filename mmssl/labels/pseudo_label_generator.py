@@ -14,6 +14,8 @@
 4. self-paced DBSCAN (tight/normal/loose ``eps``), outliers as singletons, optionally
    CGPS's same-image rule.
 
+The features are validated once, into a
+:class:`~mmssl.labels.neighbour_search.NeighbourSearch` that every step receives.
 Nothing is ``N x N``; memory grows with ``N * k1``.
 """
 import time
@@ -28,8 +30,8 @@ from .approximate_index import (APPROXIMATE_METHODS, build_approximate_index,
 from .dynamic_threshold import dynamic_threshold
 from .jaccard_distance import k_reciprocal_jaccard_distance
 from .knn_refinement import refine_knn
-from .multi_labels import check_image_ids, dynamic_multilabels
-from .neighbour_search import check_features, knn_search
+from .multi_labels import check_image_ids, exclusive_multilabels
+from .neighbour_search import NeighbourSearch, check_backend
 from .self_paced_dbscan import DEFAULT_EPS, self_paced_clustering
 
 #: ``search='auto'`` switches to an approximate index above this many samples.
@@ -123,7 +125,8 @@ def generate_pseudo_labels(features: np.ndarray,
             ``'auto'``: exact up to :data:`APPROXIMATE_ABOVE` samples, HNSW above
             (faiss's IVF-Flat scans one vector at a time per query, too slow for a
             self-search of 10^6 rows here; see :mod:`.approximate_index`).
-        backend: exact-search backend (see :mod:`.neighbour_search`).
+        backend: ``'auto'`` or ``'torch'`` (exact search runs on torch, see
+            :mod:`.neighbour_search`).
         index_options: keyword arguments of
             :func:`~mmssl.labels.approximate_index.build_approximate_index`.
         refine_rounds: with an approximate search, rounds of
@@ -139,9 +142,10 @@ def generate_pseudo_labels(features: np.ndarray,
         :class:`PseudoLabels`.
     """
     start = time.perf_counter()
-    features = check_features(features)
-    num = features.shape[0]
+    neighbours = NeighbourSearch(features)  # the one check of the features
+    num = neighbours.features.shape[0]
     image_ids = check_image_ids(image_ids, num)
+    check_backend(backend)
     if search not in SEARCH_METHODS:
         raise ValueError(f'unknown search {search!r}; expected one of '
                          f'{SEARCH_METHODS}')
@@ -158,38 +162,37 @@ def generate_pseudo_labels(features: np.ndarray,
             step_callback(name, timings[name])
 
     tick = time.perf_counter()
-    index = None
     if search != 'exact':
-        index = build_approximate_index(features, search, **(index_options or {}))
-    knn = knn_search(features, k1, backend=backend, index=index)
-    if index is not None:
+        neighbours = NeighbourSearch(neighbours, index=build_approximate_index(
+            neighbours, search, **(index_options or {})))
+    knn = neighbours.knn(k1)
+    if neighbours.approximate:
         for _ in range(refine_rounds):
-            knn = refine_knn(features, knn)
+            knn = refine_knn(neighbours, knn)
     finish('knn', tick)
 
     tick = time.perf_counter()
-    multilabels = dynamic_multilabels(features, image_ids, threshold, knn=knn,
-                                      backend=backend, index=index)
+    multilabels = exclusive_multilabels(neighbours.range_from_knn(threshold, knn),
+                                        image_ids)
     finish('multilabels', tick)
 
     tick = time.perf_counter()
     distance = k_reciprocal_jaccard_distance(
-        features, k1, k2, knn=knn, cutoff=float(np.nextafter(max(eps), 2.0)),
-        pairs='all' if index is None else 'knn')
+        neighbours, k1, k2, knn=knn, cutoff=float(np.nextafter(max(eps), 2.0)),
+        pairs='knn' if neighbours.approximate else 'all')
     finish('jaccard', tick)
 
     tick = time.perf_counter()
     clusters = self_paced_clustering(distance, eps, min_samples,
-                                     independence_threshold, features=features,
+                                     independence_threshold, features=neighbours,
                                      image_ids=image_ids,
                                      same_image_rule=same_image_rule)
     finish('dbscan', tick)
 
     recall = None
-    if index is not None and recall_sample > 0:
+    if neighbours.approximate and recall_sample > 0:
         tick = time.perf_counter()
-        recall = knn_recall(features, knn[1], sample_size=recall_sample,
-                            backend=backend)
+        recall = knn_recall(neighbours, knn[1], sample_size=recall_sample)
         finish('recall', tick)
     timings['total'] = time.perf_counter() - start
     return PseudoLabels(cluster_labels=clusters.labels,

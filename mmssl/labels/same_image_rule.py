@@ -8,16 +8,17 @@ to the smaller index, as ``np.argmax`` over the image's boxes in index order doe
 """
 import numpy as np
 
-from .neighbour_search import check_features
+from .neighbour_search import SearchOrFeatures, as_search
 
 
-def separate_same_image(labels: np.ndarray, features: np.ndarray,
+def separate_same_image(labels: np.ndarray, features: SearchOrFeatures,
                         image_ids: np.ndarray) -> np.ndarray:
     """Apply the same-image rule to a labelling without outliers.
 
     Args:
         labels: ``(N,)`` non-negative cluster labels (outliers already singletons).
-        features: ``(N, d)`` float32 rows.
+        features: ``(N, d)`` float32 rows, or a
+            :class:`~mmssl.labels.neighbour_search.NeighbourSearch` over them.
         image_ids: ``(N,)`` image of each sample.
 
     Returns:
@@ -29,7 +30,7 @@ def separate_same_image(labels: np.ndarray, features: np.ndarray,
     """
     labels = np.asarray(labels, dtype=np.int64)
     image_ids = np.asarray(image_ids)
-    features = check_features(features)
+    features = as_search(features).features
     num = len(labels)
     if features.shape[0] != num or image_ids.shape != (num,):
         raise ValueError(f'labels ({num}), features ({features.shape[0]}) and '

@@ -1,7 +1,7 @@
 """DBSCAN on a sparse precomputed distance with SpCL's self-paced reliability criterion.
 
 Three DBSCAN runs (``min_samples=4``) at a tight, normal and loose ``eps`` (0.68, 0.70,
-0.72 here, see DESIGN.md section 3); outliers become singletons (each its own label).
+0.72 here, see docs/method.md); outliers become singletons (each its own label).
 For sample ``i`` with normal cluster ``N(i)``, tight cluster ``T(i)`` and loose cluster
 ``L(i)`` (Ge et al., "Self-paced Contrastive Learning", NeurIPS 2020):
 
@@ -28,6 +28,7 @@ from typing import Optional, Sequence
 import numpy as np
 import scipy.sparse as sp
 
+from .neighbour_search import SearchOrFeatures, as_search
 from .same_image_rule import separate_same_image
 
 DEFAULT_EPS = (0.68, 0.70, 0.72)
@@ -107,7 +108,7 @@ def self_paced_clustering(distance: sp.csr_matrix,
                           min_samples: int = 4,
                           independence_threshold: Optional[float] = None,
                           *,
-                          features: Optional[np.ndarray] = None,
+                          features: Optional[SearchOrFeatures] = None,
                           image_ids: Optional[np.ndarray] = None,
                           same_image_rule: bool = False) -> SelfPacedClusters:
     """Self-paced DBSCAN clustering (SpCL's reliability criterion).
@@ -120,7 +121,9 @@ def self_paced_clustering(distance: sp.csr_matrix,
         min_samples: DBSCAN ``min_samples``.
         independence_threshold: threshold from the first epoch; None computes it
             from this clustering.
-        features: ``(N, d)`` rows, needed by the same-image rule.
+        features: ``(N, d)`` rows (or a
+            :class:`~mmssl.labels.neighbour_search.NeighbourSearch` over them),
+            needed by the same-image rule.
         image_ids: ``(N,)`` images, needed by the same-image rule.
         same_image_rule: apply CGPS's rule to each labelling.
 
@@ -132,6 +135,8 @@ def self_paced_clustering(distance: sp.csr_matrix,
                          f'{eps}')
     if same_image_rule and (features is None or image_ids is None):
         raise ValueError('same_image_rule=True needs features and image_ids')
+    if same_image_rule:
+        features = as_search(features)  # validated once for the three labellings
     eps_tight, eps_normal, eps_loose = sorted(eps)
     labelings = []
     for value in (eps_normal, eps_tight, eps_loose):

@@ -4,9 +4,7 @@ import scipy.sparse as sp
 
 from mmssl.labels.dense_reference import dense_dbscan, dense_jaccard_distance
 from mmssl.labels.jaccard_distance import (k_reciprocal_jaccard_distance,
-                                           locality_order, min_overlaps,
-                                           overlap_for_distance, permute,
-                                           split_rows)
+                                           overlap_for_distance)
 from mmssl.labels.neighbour_search import knn_search
 from mmssl.labels.self_paced_dbscan import dbscan_labels
 from mmssl.labels.synthetic_features import make_clustered_bank
@@ -93,40 +91,6 @@ def test_overlap_bound_and_errors():
     assert overlap_for_distance(1.0) == 0.0
     with pytest.raises(ValueError, match='cutoff'):
         k_reciprocal_jaccard_distance(random_unit(10, 4, 0), cutoff=1.5)
-
-
-@pytest.mark.parametrize('min_overlap', [0.0, 0.1, 0.3])
-def test_min_overlaps_equals_brute_force_with_hubs(min_overlap):
-    rng = np.random.default_rng(3)
-    num = 300
-    # rows of 10-40 columns; columns 0-4 are hubs that appear in most rows
-    dense = np.zeros((num, num))
-    for row in range(num):
-        cols = np.r_[rng.choice(5, 3, replace=False),
-                     rng.choice(num, rng.integers(10, 40), replace=False)]
-        dense[row, cols] = rng.random(len(cols)) + 0.05
-    dense /= dense.sum(axis=1, keepdims=True)
-    weights = sp.csr_matrix(dense)
-    overlap = np.minimum(dense[:, None, :], dense[None, :, :]).sum(-1)
-    expected = {(i, j) for i, j in zip(*np.nonzero(np.triu(overlap > min_overlap,
-                                                              1)))}
-    rows, cols, values = min_overlaps(weights, min_overlap)
-    assert set(zip(rows.tolist(), cols.tolist())) == expected
-    np.testing.assert_allclose(values, overlap[rows, cols], atol=1e-12)
-    head, tail = split_rows(weights, 0.4 * min_overlap)
-    assert (tail <= 0.4 * min_overlap + 1e-12).all()
-    np.testing.assert_allclose(head.sum(axis=1).A.ravel() + tail, 1.0)
-    if min_overlap > 0:  # the hubs go to the tails first
-        assert head[:, :5].nnz < weights[:, :5].nnz
-
-
-def test_permutation_round_trip():
-    weights = sp.random(50, 50, density=0.1, format='csr', random_state=0)
-    order = locality_order(weights)
-    assert sorted(order.tolist()) == list(range(50))
-    permuted = permute(weights, order)
-    np.testing.assert_array_equal(permuted.toarray(),
-                                  weights.toarray()[order][:, order])
 
 
 def test_knn_pairs_are_a_subset_with_equal_values():

@@ -1,15 +1,13 @@
-import sys
-
 import numpy as np
 import pytest
+import torch
 
 import mmssl.labels.neighbour_search as ns
-from mmssl.labels.neighbour_search import (knn_search, pair_similarities,
-                                           range_search, range_search_from_knn,
-                                           resolve_backend)
+from mmssl.labels.neighbour_search import (NeighbourSearch, as_search, knn_search,
+                                           range_search, range_search_from_knn)
 from mmssl.labels.synthetic_features import make_clustered_bank
 
-BACKENDS = ['faiss', 'torch', 'numpy']
+PRECISIONS = [torch.bfloat16, torch.float32]
 
 
 @pytest.fixture(scope='module')
@@ -29,26 +27,46 @@ def brute_knn(features, k):
     return np.take_along_axis(sims, ids, axis=1), ids
 
 
-@pytest.fixture
-def small_blocks(monkeypatch):
-    """Force many tiles, so the tiled and merged paths run at test size."""
-    monkeypatch.setattr(ns, 'BLOCK_ELEMENTS', 128 * 128)
+@pytest.fixture(params=PRECISIONS, ids=['bfloat16', 'float32'])
+def precision(request, monkeypatch):
+    """Proposals in each precision, in many blocks (so the block loop runs)."""
+    monkeypatch.setattr(ns, 'proposal_dtype', lambda device: request.param)
+    monkeypatch.setattr(ns, 'BLOCK_ELEMENTS', 64 * 600)
+    return request.param
 
 
-@pytest.mark.parametrize('backend', BACKENDS)
-def test_knn_equals_brute_force(bank, backend, small_blocks):
-    sims, ids = knn_search(bank.features, 30, backend=backend)
+def test_knn_equals_brute_force(bank, precision):
+    sims, ids = knn_search(bank.features, 30)
     ref_sims, ref_ids = brute_knn(bank.features, 30)
     np.testing.assert_array_equal(ids, ref_ids)
     np.testing.assert_array_equal(sims, ref_sims)
 
 
-@pytest.mark.parametrize('backend', BACKENDS)
-def test_knn_other_queries(bank, backend, small_blocks):
+def test_rows_that_need_more_candidates_are_searched_again(bank, monkeypatch):
+    # one extra candidate in bfloat16: most rows cannot be settled at first
+    monkeypatch.setattr(ns, 'proposal_dtype', lambda device: torch.bfloat16)
+    monkeypatch.setattr(ns, 'EXTRA_CANDIDATES', {torch.bfloat16: 1})
+    calls = []
+    propose = NeighbourSearch._propose_knn
+
+    def counting(self, queries, query, rows, k):
+        calls.append((len(rows), k))
+        return propose(self, queries, query, rows, k)
+
+    monkeypatch.setattr(NeighbourSearch, '_propose_knn', counting)
+    sims, ids = knn_search(bank.features, 30)
+    assert len(calls) > 1 and calls[1][0] < calls[0][0]  # only unsettled rows
+    assert calls[1][1] == 2 * calls[0][1]
+    ref_sims, ref_ids = brute_knn(bank.features, 30)
+    np.testing.assert_array_equal(ids, ref_ids)
+    np.testing.assert_array_equal(sims, ref_sims)
+
+
+def test_knn_other_queries(bank, precision):
     queries = bank.features[::7] * 0.5 + bank.features[1::7][:len(
         bank.features[::7])] * 0.5
     queries /= np.linalg.norm(queries, axis=1, keepdims=True)
-    sims, ids = knn_search(bank.features, 12, queries, backend=backend)
+    sims, ids = knn_search(bank.features, 12, queries)
     x = bank.features.astype(np.float64)
     ref = (queries.astype(np.float64) @ x.T).astype(np.float32)
     ref_ids = np.argsort(-ref, axis=1, kind='stable')[:, :12]
@@ -63,10 +81,9 @@ def test_knn_k_larger_than_n():
     assert (np.sort(ids, axis=1) == np.arange(20)).all()
 
 
-@pytest.mark.parametrize('backend', BACKENDS)
 @pytest.mark.parametrize('threshold', [0.5, 0.65])
-def test_range_equals_brute_force(bank, backend, threshold):
-    found = range_search(bank.features, threshold, backend=backend)
+def test_range_equals_brute_force(bank, precision, threshold):
+    found = range_search(bank.features, threshold)
     ref = brute_similarity(bank.features)
     np.testing.assert_array_equal(found.toarray(),
                                   np.where(ref >= threshold, ref, 0))
@@ -85,41 +102,19 @@ def test_range_from_knn_equals_range(bank, threshold):
         assert (np.diff(direct.indptr) > 10).sum() > 100
 
 
-def test_gpu_range_emulation_on_a_cpu_index(bank):
-    proposer = ns._Proposer(bank.features, 'faiss')
-    proposer.on_gpu = True  # take the growing-kNN path, on the CPU index
-    lims, ids = proposer.range(bank.features[:50], 0.3)
-    ref = brute_similarity(bank.features)[:50] >= 0.3
-    for row in range(50):
-        assert set(ids[lims[row]:lims[row + 1]]) == set(np.flatnonzero(ref[row]))
-    assert (np.diff(lims) > 64).any()  # k had to grow past its start
-
-
-def test_pair_similarities_rounds_float64_sums(bank):
-    rows = np.array([0, 5, 9])
-    cols = np.array([3, 5, 100])
-    sims = pair_similarities(bank.features, bank.features, rows, cols)
-    x = bank.features.astype(np.float64)
-    np.testing.assert_array_equal(
-        sims, np.einsum('ij,ij->i', x[rows], x[cols]).astype(np.float32))
-
-
-def test_fallback_without_faiss(bank, monkeypatch):
-    with_faiss = knn_search(bank.features, 15, backend='faiss')
-    monkeypatch.setitem(sys.modules, 'faiss', None)  # import faiss -> ImportError
-    assert ns.import_faiss() is None
-    assert resolve_backend('auto') in ('torch', 'numpy')
-    with pytest.raises(ValueError, match='faiss'):
-        resolve_backend('faiss')
-    without = knn_search(bank.features, 15)
-    np.testing.assert_array_equal(without[1], with_faiss[1])
-    monkeypatch.setitem(sys.modules, 'torch', None)
-    assert resolve_backend('auto') == 'numpy'
-    numpy_only = knn_search(bank.features, 15)
-    np.testing.assert_array_equal(numpy_only[1], with_faiss[1])
-    np.testing.assert_array_equal(
-        range_search(bank.features, 0.6).toarray(),
-        range_search(bank.features, 0.6, backend='numpy').toarray())
+def test_one_validation_shared_by_every_search(bank, monkeypatch):
+    search = NeighbourSearch(bank.features)
+    checks = []
+    monkeypatch.setattr(ns, 'check_features',
+                        lambda *args: checks.append(args) or args[0])
+    assert as_search(search) is search
+    knn = knn_search(search, 10)
+    range_search_from_knn(search, 0.6, *knn)
+    assert checks == []  # rows validated once, when the search was built
+    approximate = NeighbourSearch(search, index=object())
+    assert approximate.approximate and approximate.features is search.features
+    assert not NeighbourSearch(approximate).approximate
+    assert checks == []
 
 
 def test_bad_input_is_named():
@@ -130,6 +125,22 @@ def test_bad_input_is_named():
     with pytest.raises(ValueError, match=r'\(N, d\)'):
         knn_search(np.ones(5), 2)
     with pytest.raises(ValueError, match='unknown'):
-        knn_search(np.ones((5, 4)), 2, backend='cuda')
+        knn_search(np.ones((5, 4)), 2, backend='faiss')
     with pytest.raises(ValueError, match='dimension'):
         knn_search(np.ones((5, 4)), 2, np.ones((2, 3)))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason='needs a CUDA GPU')
+def test_knn_and_range_on_the_gpu_equal_brute_force(bank, monkeypatch):
+    # TF32 on in the caller must not leak into the search's products
+    monkeypatch.setattr(torch.backends.cuda.matmul, 'allow_tf32', True)
+    search = NeighbourSearch(bank.features)
+    sims, ids = search.knn(30)
+    assert search._database.matrix.is_cuda
+    ref_sims, ref_ids = brute_knn(bank.features, 30)
+    np.testing.assert_array_equal(ids, ref_ids)
+    np.testing.assert_array_equal(sims, ref_sims)
+    ref = brute_similarity(bank.features)
+    np.testing.assert_array_equal(search.range(0.6).toarray(),
+                                  np.where(ref >= 0.6, ref, 0))
+    assert torch.backends.cuda.matmul.allow_tf32  # restored

@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from mmssl.labels.synthetic_features import make_clustered_bank
+from mmssl.labels.synthetic_features import (make_clustered_bank,
+                                             make_spcl_style_bank)
 
 
 def test_shapes_norms_and_ids():
@@ -47,3 +48,22 @@ def test_seed_reproducible_and_bad_size():
     np.testing.assert_array_equal(a.features, b.features)
     with pytest.raises(ValueError, match='num_samples'):
         make_clustered_bank(0)
+
+
+def test_spcl_style_bank_density():
+    bank = make_spcl_style_bank(2000, dim=64, seed=5)
+    assert bank.features.shape == (2000, 64) and bank.features.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(bank.features, axis=1), 1, atol=1e-5)
+    counts = np.bincount(bank.person_ids)
+    assert (counts == 1).sum() == 400  # 20% singletons
+    assert counts[counts > 1].min() == 2
+    assert abs(counts[counts > 1].mean() - 4.0) < 0.1
+    sims = bank.features @ bank.features.T
+    same = bank.person_ids[:, None] == bank.person_ids[None, :]
+    np.fill_diagonal(same, False)
+    assert 0.7 <= sims[same].mean() <= 0.9
+    assert abs(sims[~same & ~np.eye(2000, dtype=bool)].mean()) < 0.02
+    pairs = np.stack([bank.image_ids, bank.person_ids], axis=1)
+    assert len(np.unique(pairs, axis=0)) == len(pairs)
+    with pytest.raises(ValueError, match='members'):
+        make_spcl_style_bank(10, members=1.5)

@@ -1,0 +1,102 @@
+"""The canonical similarity of :mod:`mmssl.labels`: rows checked once, ``s_ij`` and
+the order of neighbours defined once.
+
+``s_ij`` (Eq. 7) is the float64 dot product of the float32 rows, rounded to float32
+(:func:`pair_similarities`); neighbours are ordered by descending ``s_ij``, ties by
+the smaller index (:func:`canonical_top_k`). The sparse path and the dense
+reference (:mod:`.dense_reference`) both use these definitions, so they agree to the
+bit, exact ties included.
+"""
+from typing import Tuple
+
+import numpy as np
+
+
+def check_features(features: np.ndarray, name: str = 'features') -> np.ndarray:
+    """Validate an ``(N, d)`` feature matrix and return it as C-contiguous float32.
+
+    Raises:
+        ValueError: wrong rank, empty, or a non-finite value (the message names the
+            first bad row).
+    """
+    features = np.asarray(features)
+    if features.ndim != 2 or features.shape[0] == 0 or features.shape[1] == 0:
+        raise ValueError(f'{name} must be a non-empty (N, d) array, got shape '
+                         f'{features.shape}')
+    features = np.ascontiguousarray(features, dtype=np.float32)
+    finite = np.isfinite(features).all(axis=1)
+    if not finite.all():
+        raise ValueError(f'{name}: row {int(np.flatnonzero(~finite)[0])} holds a '
+                         'non-finite value')
+    return features
+
+
+def pair_similarities(queries: np.ndarray, database: np.ndarray,
+                      rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Canonical similarities ``float32(<q_rows, x_cols>)``, accumulated in float64.
+
+    The one definition of ``s_ij`` (Eq. 7) that all of :mod:`mmssl.labels` uses, so
+    that the sparse path and the dense reference agree to the bit, ties included
+    (products of float32 numbers are exact in float64, so the summation order only
+    moves the float64 sum by ~1e-17, which the rounding to float32 removes).
+
+    Args:
+        queries: ``(Q, d)`` float32 (as :func:`check_features` returns them).
+        database: ``(N, d)`` float32.
+        rows: int array of query rows, any shape.
+        cols: int array of database rows, same shape as ``rows``.
+
+    Returns:
+        float32 array of the shape of ``rows``.
+    """
+    rows = np.asarray(rows)
+    cols = np.asarray(cols)
+    out = np.empty(rows.shape, dtype=np.float32)
+    flat_rows, flat_cols, flat_out = rows.ravel(), cols.ravel(), out.reshape(-1)
+    step = max(1, (1 << 22) // max(1, queries.shape[1]))
+    for start in range(0, flat_rows.size, step):
+        stop = start + step
+        flat_out[start:stop] = np.einsum(
+            'ij,ij->i', queries[flat_rows[start:stop]],
+            database[flat_cols[start:stop]], dtype=np.float64)
+    return out
+
+
+def canonical_top_k(queries: np.ndarray, features: np.ndarray,
+                    rows: np.ndarray, candidates: np.ndarray,
+                    k: int) -> Tuple[np.ndarray, np.ndarray]:
+    """Canonical similarities of the candidates, sorted, cut to ``k`` per row.
+
+    Order: descending similarity, then ascending index; missing candidates (-1)
+    come last with similarity ``-inf``.
+
+    Args:
+        queries: ``(Q, d)`` float32 query rows.
+        features: ``(N, d)`` float32 database rows.
+        rows: which queries (indices into ``queries``) the candidate rows belong to.
+        candidates: ``(len(rows), m)`` database indices, ``-1`` = none; no index may
+            repeat within a row.
+        k: places kept per row.
+
+    Returns:
+        ``(similarities, indices)``, each ``(len(rows), min(k, m))``.
+    """
+    valid = candidates >= 0
+    safe = np.where(valid, candidates, 0)
+    sims = np.empty(safe.shape, dtype=np.float32)
+    step = max(1, (1 << 22) // max(1, safe.shape[1] * features.shape[1]))
+    for start in range(0, len(rows), step):
+        # same float64 accumulation as pair_similarities, one query per block row
+        sims[start:start + step] = np.einsum(
+            'bd,bmd->bm', queries[rows[start:start + step]],
+            features[safe[start:start + step]], dtype=np.float64)
+    sims[~valid] = -np.inf
+    safe = np.where(valid, safe, np.iinfo(np.int64).max)
+    by_index = np.argsort(safe, axis=1, kind='stable')
+    sims = np.take_along_axis(sims, by_index, axis=1)
+    safe = np.take_along_axis(safe, by_index, axis=1)
+    by_sim = np.argsort(-sims, axis=1, kind='stable')[:, :k]
+    sims = np.take_along_axis(sims, by_sim, axis=1)
+    ids = np.take_along_axis(safe, by_sim, axis=1)
+    ids[np.isneginf(sims)] = -1
+    return sims, ids

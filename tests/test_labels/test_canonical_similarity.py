@@ -1,0 +1,43 @@
+import numpy as np
+import pytest
+
+from mmssl.labels.canonical_similarity import (canonical_top_k, check_features,
+                                               pair_similarities)
+from mmssl.labels.synthetic_features import make_clustered_bank
+
+
+@pytest.fixture(scope='module')
+def bank():
+    return make_clustered_bank(200, dim=32, duplicate_fraction=0.08, seed=11)
+
+
+def test_pair_similarities_rounds_float64_sums(bank):
+    rows = np.array([0, 5, 9])
+    cols = np.array([3, 5, 100])
+    sims = pair_similarities(bank.features, bank.features, rows, cols)
+    x = bank.features.astype(np.float64)
+    np.testing.assert_array_equal(
+        sims, np.einsum('ij,ij->i', x[rows], x[cols]).astype(np.float32))
+
+
+def test_canonical_top_k_breaks_ties_by_index(bank):
+    features = bank.features
+    equal = (features[:, None] == features[None]).all(-1) & ~np.eye(200, dtype=bool)
+    row, twin = np.argwhere(np.triu(equal))[0]  # row < twin, equal features
+    other = next(n for n in range(200) if not equal[row, n] and n != row)
+    candidates = np.array([[twin, -1, row, other]])
+    sims, ids = canonical_top_k(features, features, np.array([row]), candidates, 3)
+    assert ids[0, 0] == row and ids[0, 1] == twin  # the tie: smaller index first
+    assert sims[0, 0] == sims[0, 1]
+    assert ids[0, 2] == other and np.isfinite(sims[0, 2])
+    _, ids = canonical_top_k(features, features, np.array([row]), candidates, 4)
+    assert ids[0, 3] == -1 and sims.shape == (1, 3)  # missing candidates last
+
+
+def test_check_features_names_the_bad_row():
+    features = np.ones((5, 4))
+    features[3, 1] = np.inf
+    with pytest.raises(ValueError, match='row 3'):
+        check_features(features)
+    checked = check_features(np.ones((2, 3), dtype=np.float64))
+    assert checked.dtype == np.float32 and checked.flags.c_contiguous

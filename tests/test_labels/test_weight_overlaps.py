@@ -1,0 +1,63 @@
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import mmssl.labels.weight_overlaps as wo
+from mmssl.labels.weight_overlaps import min_overlaps, pair_overlaps, split_rows
+
+
+@pytest.fixture(params=['one chunk', 'small chunks'])
+def chunks(request, monkeypatch):
+    """Run the product and the exact evaluation in one chunk, or in many."""
+    if request.param == 'small chunks':
+        monkeypatch.setattr(wo, 'PRODUCT_BUDGET', 500)
+        monkeypatch.setattr(wo, 'PAIR_BUDGET', 300)
+        monkeypatch.setattr(wo, 'OVERLAP_BUFFER', 7 * 300)
+
+
+@pytest.mark.parametrize('min_overlap', [0.0, 0.1, 0.3])
+def test_min_overlaps_equals_brute_force_with_hubs(min_overlap, chunks):
+    rng = np.random.default_rng(3)
+    num = 300
+    # rows of 10-40 columns; columns 0-4 are hubs that appear in most rows
+    dense = np.zeros((num, num))
+    for row in range(num):
+        cols = np.r_[rng.choice(5, 3, replace=False),
+                     rng.choice(num, rng.integers(10, 40), replace=False)]
+        dense[row, cols] = rng.random(len(cols)) + 0.05
+    dense /= dense.sum(axis=1, keepdims=True)
+    weights = sp.csr_matrix(dense)
+    overlap = np.minimum(dense[:, None, :], dense[None, :, :]).sum(-1)
+    expected = {(i, j) for i, j in zip(*np.nonzero(np.triu(overlap > min_overlap,
+                                                              1)))}
+    rows, cols, values = min_overlaps(weights, min_overlap)
+    assert set(zip(rows.tolist(), cols.tolist())) == expected
+    np.testing.assert_allclose(values, overlap[rows, cols], atol=1e-12)
+    head, tail = split_rows(weights, 0.4 * min_overlap)
+    assert (tail <= 0.4 * min_overlap + 1e-12).all()
+    np.testing.assert_allclose(head.sum(axis=1).A.ravel() + tail, 1.0)
+    if min_overlap > 0:  # the tails hold each row's lightest entries
+        in_tail = (weights - head).tocoo()
+        heaviest_tail = np.zeros(num)
+        np.maximum.at(heaviest_tail, in_tail.row, in_tail.data)
+        lightest_head = np.full(num, np.inf)
+        coo = head.tocoo()
+        np.minimum.at(lightest_head, coo.row, coo.data)
+        assert (heaviest_tail <= lightest_head).all()
+        assert (tail > 0).sum() > num // 2
+
+
+def test_pair_overlaps_with_a_second_matrix(chunks):
+    rng = np.random.default_rng(4)
+    left = sp.random(40, 30, density=0.2, format='csr', random_state=1)
+    keep = np.ones(25)
+    keep[3] = 0  # an empty partner row
+    right = (sp.diags(keep) @ sp.random(25, 30, density=0.2, format='csr',
+                                        random_state=2)).tocsr()
+    right.eliminate_zeros()
+    rows = np.sort(rng.integers(0, 40, 200))
+    cols = rng.integers(0, 25, 200)
+    expected = np.minimum(left.toarray()[rows], right.toarray()[cols]).sum(1)
+    np.testing.assert_allclose(pair_overlaps(left, rows, cols, partners=right),
+                               expected, atol=1e-12)
+    assert (pair_overlaps(left, rows, cols, partners=right)[cols == 3] == 0).all()
