@@ -72,8 +72,7 @@ def test_same_positive_sets_as_the_per_epoch_labels():
     """On one M, both cadences give the same positive sets."""
     memory, image_keys = clustered_bank(num_ids=8, per_id=6, seed=2)
     rows = torch.tensor([1, 2, 10, 33, 47])
-    epoch = dynamic_multilabels(memory.numpy(), image_keys.numpy(), 0.6,
-                                backend='numpy')
+    epoch = dynamic_multilabels(memory.numpy(), image_keys.numpy(), 0.6)
     indptr, indices = batch_multilabels(memory, rows, image_keys, 0.6)
     ours = csr_rows(indptr, indices, rows.tolist())
     for r in rows.tolist():

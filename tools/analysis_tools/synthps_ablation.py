@@ -1,0 +1,170 @@
+"""The paper's Tab. 1 ablation on SynthPS, over several training seeds and two renders.
+
+    python tools/analysis_tools/synthps_ablation.py [--rows full baseline ...] \
+        [--seeds 0 1 2] [--work-dir work_dirs/synthps_ablation] [--parallel 1]
+
+For every row (a config) and training seed (MMEngine's ``randomness.seed``) it trains
+the config with ``tools/train.py`` (skipped when the run's last checkpoint exists),
+reads the final evaluation on the config's own test split (render seed 0) and the
+last learning diagnostics from its log, evaluates the last checkpoint on the test split
+of a second render (``--second-render-seed``, rendered on first use) with
+``tools/test.py``, and prints a table of mean +- std over the seeds, then one JSON line
+of every figure. docs/benchmarks.md records its output.
+"""
+import argparse
+import glob
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, REPO)
+
+#: Row name -> config (the paper's Tab. 1 rows, plus SSL from random weights).
+ROWS = {
+    'baseline': 'configs/ablations/synthps/baseline.py',
+    'dml': 'configs/ablations/synthps/dml.py',
+    'sl': 'configs/ablations/synthps/sl.py',
+    'full': 'configs/ssl_synthps.py',
+    'from_scratch': 'configs/ablations/synthps/from_scratch.py',
+}
+SEARCH_KEYS = ('search/mAP', 'search/top1')
+DIAGNOSTIC_KEYS = ('nn_precision_combined', 'nn_precision_colour',
+                   'cluster_precision', 'largest_cluster_share',
+                   'multilabel_precision')
+
+
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    """Parse the command line."""
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--rows', nargs='+', default=list(ROWS),
+                        choices=list(ROWS))
+    parser.add_argument('--seeds', nargs='+', type=int, default=[0, 1, 2])
+    parser.add_argument('--work-dir', default=osp.join(REPO, 'work_dirs',
+                                                       'synthps_ablation'))
+    parser.add_argument('--second-render-seed', type=int, default=1)
+    parser.add_argument('--second-render-root',
+                        default=osp.join(REPO, 'data', 'synthps_seed1'))
+    parser.add_argument('--parallel', type=int, default=1,
+                        help='trainings at a time (2 cores: 1 or 2)')
+    return parser.parse_args(argv)
+
+
+def run(cmd: List[str], log_path: str) -> None:
+    """Run a command, its output into ``log_path``; raise on failure."""
+    with open(log_path, 'a') as log:
+        proc = subprocess.run(cmd, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+    if proc.returncode:
+        raise RuntimeError(f'{" ".join(cmd)} failed ({proc.returncode}); see '
+                           f'{log_path}')
+
+
+def last_metrics(json_paths: Sequence[str]) -> Dict[str, float]:
+    """The last record holding ``search/mAP`` among MMEngine JSON logs."""
+    from mmssl.visualization import read_metric_records
+    found = {}
+    for path in sorted(json_paths):
+        for record in read_metric_records(path):
+            if 'search/mAP' in record:
+                found = record
+    return found
+
+
+def train_and_test(row: str, seed: int, args: argparse.Namespace) -> dict:
+    """One (row, seed) run; returns its figures."""
+    from mmssl.visualization import read_pseudo_label_stats
+    work_dir = osp.join(args.work_dir, row, f'seed{seed}')
+    os.makedirs(work_dir, exist_ok=True)
+    config = osp.join(REPO, ROWS[row])
+    python = sys.executable
+    started = time.perf_counter()
+    if not osp.isfile(osp.join(work_dir, 'last_checkpoint')) or not glob.glob(
+            osp.join(work_dir, '*', 'vis_data', 'scalars.json')):
+        run([python, 'tools/train.py', config, '--work-dir', work_dir,
+             '--cfg-options', f'randomness.seed={seed}'],
+            osp.join(work_dir, 'ablation_train.out'))
+    train_seconds = time.perf_counter() - started
+    with open(osp.join(work_dir, 'last_checkpoint')) as handle:
+        checkpoint = handle.read().strip()
+    logs = sorted(glob.glob(osp.join(work_dir, '2*', '2*.log')))
+    own = last_metrics(glob.glob(osp.join(work_dir, '2*', 'vis_data',
+                                          'scalars.json')))
+    stats = read_pseudo_label_stats(logs[-1]) if logs else []
+    diagnostics = {k: stats[-1].get(k) for k in DIAGNOSTIC_KEYS} if stats else {}
+    second_dir = osp.join(work_dir, f'test_render{args.second_render_seed}')
+    second = last_metrics(glob.glob(osp.join(second_dir, '2*', '2*.json')))
+    if not second:
+        root = args.second_render_root.rstrip('/') + '/'
+        options = [f'test_dataloader.dataset.data_root={root}',
+                   f'test_dataloader.dataset.render_cfg.seed='
+                   f'{args.second_render_seed}']
+        run([python, 'tools/test.py', config, checkpoint, '--work-dir',
+             second_dir, '--cfg-options'] + options,
+            osp.join(work_dir, 'ablation_test.out'))
+        second = last_metrics(glob.glob(osp.join(second_dir, '2*', '2*.json')))
+    figures = dict(row=row, seed=seed, train_seconds=round(train_seconds, 1))
+    for key in SEARCH_KEYS + ('search/det_ap', ):
+        figures[key.split('/')[-1]] = own.get(key)
+        figures[f'render{args.second_render_seed}_' + key.split('/')[-1]] = \
+            second.get(key)
+    figures.update(diagnostics)
+    return figures
+
+
+def summarise(results: List[dict], second: int) -> dict:
+    """mean and std over the seeds of every figure, per row."""
+    table = {}
+    keys = ['mAP', 'top1', 'det_ap', f'render{second}_mAP', f'render{second}_top1',
+            f'render{second}_det_ap'] + list(DIAGNOSTIC_KEYS)
+    for row in dict.fromkeys(r['row'] for r in results):
+        runs = [r for r in results if r['row'] == row]
+        table[row] = {}
+        for key in keys:
+            values = np.array([r[key] for r in runs
+                               if isinstance(r.get(key), (int, float))], float)
+            if values.size:
+                table[row][key] = (float(values.mean()), float(values.std()),
+                                   int(values.size))
+    return table
+
+
+def main(argv: Optional[Sequence[str]] = None) -> dict:
+    """Run the matrix (or read finished runs), print the table and the JSON line."""
+    args = parse_args(argv)
+    jobs = [(row, seed) for row in args.rows for seed in args.seeds]
+    with ThreadPoolExecutor(max_workers=args.parallel) as pool:
+        results = list(pool.map(lambda job: train_and_test(*job, args), jobs))
+    table = summarise(results, args.second_render_seed)
+    second = args.second_render_seed
+    print(f'{"row":<14} {"mAP":>12} {"top-1":>12} {"det AP":>7} '
+          f'{"mAP r" + str(second):>12} {"top-1 r" + str(second):>12} '
+          f'{"NN M":>6} {"colour":>6} {"clu P":>6} {"ML P":>6}')
+
+    def cell(entry, scale=100.0, width=12):
+        if entry is None:
+            return '-'.rjust(width)
+        mean, std, _ = entry
+        return f'{scale * mean:.1f} +- {scale * std:.1f}'.rjust(width)
+
+    for row, entry in table.items():
+        print(f'{row:<14} {cell(entry.get("mAP"))} {cell(entry.get("top1"))} '
+              f'{cell(entry.get("det_ap"), 1.0, 7)[:7]} '
+              f'{cell(entry.get(f"render{second}_mAP"))} '
+              f'{cell(entry.get(f"render{second}_top1"))} '
+              + ' '.join(f'{entry[k][0]:6.3f}' if k in entry else '     -'
+                         for k in ('nn_precision_combined', 'nn_precision_colour',
+                                   'cluster_precision', 'multilabel_precision')))
+    out = dict(runs=results, table=table)
+    print(json.dumps(out))
+    return out
+
+
+if __name__ == '__main__':
+    main()
