@@ -143,24 +143,26 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
         results = list(pool.map(lambda job: train_and_test(*job, args), jobs))
     table = summarise(results, args.second_render_seed)
     second = args.second_render_seed
-    print(f'{"row":<14} {"mAP":>12} {"top-1":>12} {"det AP":>7} '
-          f'{"mAP r" + str(second):>12} {"top-1 r" + str(second):>12} '
-          f'{"NN M":>6} {"colour":>6} {"clu P":>6} {"ML P":>6}')
-
-    def cell(entry, scale=100.0, width=12):
-        if entry is None:
-            return '-'.rjust(width)
-        mean, std, _ = entry
-        return f'{scale * mean:.1f} +- {scale * std:.1f}'.rjust(width)
-
+    columns = [('mAP', 'mAP', 100), ('top1', 'top-1', 100), ('det_ap', 'det AP', 1),
+               (f'render{second}_mAP', f'mAP r{second}', 100),
+               (f'render{second}_top1', f'top-1 r{second}', 100),
+               (f'render{second}_det_ap', f'det AP r{second}', 1),
+               ('nn_precision_combined', 'NN M', 1),
+               ('nn_precision_colour', 'colour', 1),
+               ('cluster_precision', 'clu P', 1),
+               ('largest_cluster_share', 'largest', 1),
+               ('multilabel_precision', 'ML P', 1)]
+    print(f'{"row":<13}' + ''.join(f'{title:>16}' for _, title, _ in columns))
     for row, entry in table.items():
-        print(f'{row:<14} {cell(entry.get("mAP"))} {cell(entry.get("top1"))} '
-              f'{cell(entry.get("det_ap"), 1.0, 7)[:7]} '
-              f'{cell(entry.get(f"render{second}_mAP"))} '
-              f'{cell(entry.get(f"render{second}_top1"))} '
-              + ' '.join(f'{entry[k][0]:6.3f}' if k in entry else '     -'
-                         for k in ('nn_precision_combined', 'nn_precision_colour',
-                                   'cluster_precision', 'multilabel_precision')))
+        cells = []
+        for key, _, scale in columns:
+            if key in entry:
+                mean, std, _ = entry[key]
+                digits = 1 if scale == 100 else 3
+                cells.append(f'{scale * mean:.{digits}f} +- {scale * std:.{digits}f}')
+            else:
+                cells.append('-')
+        print(f'{row:<13}' + ''.join(f'{c:>16}' for c in cells))
     out = dict(runs=results, table=table)
     print(json.dumps(out))
     return out

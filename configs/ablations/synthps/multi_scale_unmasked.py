@@ -9,10 +9,10 @@ train_pipeline = [
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 custom_hooks = [
-    dict(type='MemoryBankHook', batch_size=4),
+    dict(type='MemoryBankHook', batch_size=4, refresh_interval=1),
     dict(
         type='PseudoLabelHook',
-        start_epoch=2,
+        start_epoch=0,
         feature_source='instance',
         label_cfg={{_base_.pseudo_label_cfg}})
 ]
