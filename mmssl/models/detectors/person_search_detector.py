@@ -11,7 +11,9 @@ from mmdet.structures.bbox import bbox2roi, get_box_tensor, scale_boxes
 from mmengine.structures import InstanceData
 from torch import Tensor
 
-from ..layers import bucket_crops, frozen_bn_statistics, make_exemplar_crops
+from ..layers import (CropCanvas, bucket_crops, canvas_compatible,
+                      frozen_bn_statistics, make_exemplar_crops,
+                      roi_feats_by_shape, whole_crop_roi_feats)
 from ..losses import RowImages, batch_multilabels, cluster_centroids
 
 #: Embedding-head normalisation domain of original-scale crops; scale ``k`` of the
@@ -156,6 +158,13 @@ class PersonSearchDetector(TwoStageDetector):
 
         Column 0 is the original-scale exemplar f^o, columns 1..K the resized
         scales f^1..f^K, in the order of ``exemplar_branch['scales']``.
+
+        Every crop's embedding depends on that crop alone (the backbone's and
+        res5's batch norms use running statistics, the embedding head its
+        per-domain population statistics), so the crops are batched for speed:
+        the original-size crops, each padded to a multiple of 32, share one
+        canvas (:class:`CropCanvas`; size buckets where the backbone does not
+        allow it), each scale is one batch, and res5 runs once for all.
         """
         mean = self.data_preprocessor.mean.view(-1)
         std = self.data_preprocessor.std.view(-1)
@@ -168,24 +177,28 @@ class PersonSearchDetector(TwoStageDetector):
             originals.extend(img_originals)
             for k, crops in enumerate(img_scaled):
                 scaled[k].append(crops)
-        columns = []
-        if self.exemplar_with_original:
-            original_feats = None
-            for batch, crop_boxes, positions in bucket_crops(originals, background):
-                feats = self._embed_crop_batch(batch, crop_boxes,
-                                               ORIGINAL_CROP_DOMAIN)
-                if original_feats is None:
-                    original_feats = feats.new_zeros((len(originals),
-                                                      feats.shape[1]))
-                original_feats = original_feats.index_copy(0, positions, feats)
-            columns.append(original_feats)
-        for k, crops in enumerate(scaled):
-            batch = torch.cat(crops)
-            height, width = batch.shape[-2:]
-            crop_boxes = batch.new_tensor([[0, 0, width, height]]).expand(
-                batch.shape[0], 4)
-            columns.append(self._embed_crop_batch(batch, crop_boxes,
-                                                  ORIGINAL_CROP_DOMAIN + 1 + k))
+        head = self.roi_head.embedding_head
+        if not originals:
+            # f^o and f^1..f^K (f^o twice with the original scale only)
+            num_columns = max(len(self.exemplar_scales), 1) + 1
+            return batch_inputs.new_zeros((0, num_columns, head.embed_dim))
+        roi_feats, domains = [], []
+        with frozen_bn_statistics(self):
+            if self.exemplar_with_original:
+                roi_feats.append(self._original_crop_roi_feats(originals,
+                                                               background))
+                domains.append(ORIGINAL_CROP_DOMAIN)
+            for k, crops in enumerate(scaled):
+                batch = torch.cat(crops)
+                size = (batch.shape[3], batch.shape[2])
+                roi_feats.append(self._crop_roi_feats(batch,
+                                                      [size] * len(batch)))
+                domains.append(ORIGINAL_CROP_DOMAIN + 1 + k)
+            stage = self.roi_head.num_stages - 1
+            feats = self.roi_head.stage_shared_heads[stage](torch.cat(roi_feats))
+        # one call per domain: normalised with the statistics from before it
+        columns = [head(f, domain=d)
+                   for f, d in zip(feats.split(len(originals)), domains)]
         if not self.exemplar_with_original:
             # f^o falls back to the first scale when the original crop is off
             columns.insert(0, columns[0])
@@ -194,19 +207,44 @@ class PersonSearchDetector(TwoStageDetector):
             columns.append(columns[0])
         return torch.stack(columns, dim=1)
 
-    def _embed_crop_batch(self, batch: Tensor, crop_boxes: Tensor,
-                          domain: int) -> Tensor:
-        """Run a batch of crops through the backbone and the re-id head (batch
-        norms keep the running statistics of the scenes; the embedding head
-        normalises with ``domain``'s statistics: 1 for original-scale crops,
-        ``2 + k`` for scale ``k``)."""
+    def _original_crop_roi_feats(self, crops: Sequence[Tensor],
+                                 background: Tensor) -> Tensor:
+        """RoI features ``(P, C, s, s)`` of the original-size crops, each padded
+        to a multiple of 32 with ``background`` and aligned on its whole box."""
+        sizes = [(c.shape[2], c.shape[1]) for c in crops]
+        extractor = self.roi_head.bbox_roi_extractor[self.roi_head.num_stages - 1]
+        if (not self.with_neck and extractor.num_inputs == 1
+                and canvas_compatible(self.backbone)):
+            canvas = CropCanvas([(-(-h // 32) * 32, -(-w // 32) * 32)
+                                 for w, h in sizes],
+                                align=int(extractor.featmap_strides[0]))
+            image = canvas.paste(crops, background, torch.channels_last)
+            with canvas.separating(self.backbone):
+                maps = canvas.cut(self.extract_feat(image)[0])
+            return roi_feats_by_shape(extractor.roi_layers[0], maps, sizes)
+        feats: Optional[Tensor] = None
+        for batch, crop_boxes, positions in bucket_crops(crops, background):
+            bucket = self._crop_roi_feats(
+                batch, [sizes[i] for i in positions.tolist()])
+            if feats is None:
+                feats = bucket.new_zeros((len(crops), ) + bucket.shape[1:])
+            feats = feats.index_copy(0, positions, bucket)
+        return feats
+
+    def _crop_roi_feats(self, batch: Tensor,
+                        sizes: Sequence[Tuple[int, int]]) -> Tensor:
+        """Backbone (channels-last: faster on CPU) and RoI features of the whole
+        ``(w, h)`` box of each crop of a ``(n, 3, H, W)`` batch."""
+        x = self.extract_feat(batch.contiguous(memory_format=torch.channels_last))
+        extractor = self.roi_head.bbox_roi_extractor[self.roi_head.num_stages - 1]
+        if extractor.num_inputs == 1:
+            return whole_crop_roi_feats(extractor.roi_layers[0], x[0], sizes)
         rois = torch.cat([
-            torch.arange(batch.shape[0], device=batch.device,
-                         dtype=crop_boxes.dtype).unsqueeze(1), crop_boxes
+            torch.arange(len(sizes), device=batch.device,
+                         dtype=batch.dtype).unsqueeze(1),
+            batch.new_tensor([[0.0, 0.0, w, h] for w, h in sizes])
         ], dim=1)
-        with frozen_bn_statistics(self):
-            return self.roi_head.embed_rois(self.extract_feat(batch), rois,
-                                            domain=domain)
+        return extractor(tuple(level.contiguous() for level in x), rois)
 
     def reid_features(self, batch_inputs: Tensor, x: Tuple[Tensor],
                       batch_data_samples: SampleList) -> Dict[str, Tensor]:

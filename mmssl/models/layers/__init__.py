@@ -1,9 +1,12 @@
-"""Building blocks: the C4 RoI stage and the exemplar crop maker."""
+"""Building blocks: the C4 RoI stage and the exemplar branch's crops and batching."""
+from .crop_canvas import CropCanvas, canvas_compatible
+from .crop_roi_align import roi_feats_by_shape, whole_crop_roi_feats
 from .exemplar_crops import bucket_crops, make_exemplar_crops, pad_crops
 from .frozen_bn_statistics import frozen_bn_statistics
 from .res_stage_head import ResStageHead
 
 __all__ = [
-    'ResStageHead', 'bucket_crops', 'frozen_bn_statistics', 'make_exemplar_crops',
-    'pad_crops'
+    'CropCanvas', 'ResStageHead', 'bucket_crops', 'canvas_compatible',
+    'frozen_bn_statistics', 'make_exemplar_crops', 'pad_crops',
+    'roi_feats_by_shape', 'whole_crop_roi_feats'
 ]
