@@ -19,6 +19,8 @@ from ..losses import RowImages, batch_multilabels, cluster_centroids
 #: Embedding-head normalisation domain of original-scale crops; scale ``k`` of the
 #: exemplar branch uses the next ones (see ReIDEmbeddingHead, "Domains").
 ORIGINAL_CROP_DOMAIN = 1
+#: Original-size crops are padded (with the background value) to a multiple of this.
+CROP_SIZE_DIVISOR = 32
 
 
 @MODELS.register_module()
@@ -163,8 +165,11 @@ class PersonSearchDetector(TwoStageDetector):
         res5's batch norms use running statistics, the embedding head its
         per-domain population statistics), so the crops are batched for speed:
         the original-size crops, each padded to a multiple of 32, share one
-        canvas (:class:`CropCanvas`; size buckets where the backbone does not
-        allow it), each scale is one batch, and res5 runs once for all.
+        canvas (:class:`CropCanvas`; size buckets where the backbone's layers
+        do not allow it), each scale is one batch (channels-last), whole-crop
+        RoIAlign is a matrix product (:func:`whole_crop_roi_feats`), res5 runs
+        once for all crops and the embedding head once per domain, so each
+        domain's population statistics move once per step, from all its crops.
         """
         mean = self.data_preprocessor.mean.view(-1)
         std = self.data_preprocessor.std.view(-1)
@@ -215,15 +220,17 @@ class PersonSearchDetector(TwoStageDetector):
         extractor = self.roi_head.bbox_roi_extractor[self.roi_head.num_stages - 1]
         if (not self.with_neck and extractor.num_inputs == 1
                 and canvas_compatible(self.backbone)):
-            canvas = CropCanvas([(-(-h // 32) * 32, -(-w // 32) * 32)
-                                 for w, h in sizes],
+            divisor = CROP_SIZE_DIVISOR
+            canvas = CropCanvas([(-(-h // divisor) * divisor,
+                                  -(-w // divisor) * divisor) for w, h in sizes],
                                 align=int(extractor.featmap_strides[0]))
             image = canvas.paste(crops, background, torch.channels_last)
             with canvas.separating(self.backbone):
                 maps = canvas.cut(self.extract_feat(image)[0])
             return roi_feats_by_shape(extractor.roi_layers[0], maps, sizes)
         feats: Optional[Tensor] = None
-        for batch, crop_boxes, positions in bucket_crops(crops, background):
+        for batch, _, positions in bucket_crops(crops, background,
+                                                CROP_SIZE_DIVISOR):
             bucket = self._crop_roi_feats(
                 batch, [sizes[i] for i in positions.tolist()])
             if feats is None:
@@ -244,7 +251,8 @@ class PersonSearchDetector(TwoStageDetector):
                          dtype=batch.dtype).unsqueeze(1),
             batch.new_tensor([[0.0, 0.0, w, h] for w, h in sizes])
         ], dim=1)
-        return extractor(tuple(level.contiguous() for level in x), rois)
+        levels = x[:extractor.num_inputs]
+        return extractor(tuple(level.contiguous() for level in levels), rois)
 
     def reid_features(self, batch_inputs: Tensor, x: Tuple[Tensor],
                       batch_data_samples: SampleList) -> Dict[str, Tensor]:
