@@ -11,7 +11,7 @@ from mmdet.structures.bbox import bbox2roi, get_box_tensor, scale_boxes
 from mmengine.structures import InstanceData
 from torch import Tensor
 
-from ..layers import (CropCanvas, bucket_crops, canvas_compatible,
+from ..layers import (bucket_crops, canvas_compatible, canvas_feature_maps,
                       frozen_bn_statistics, make_exemplar_crops,
                       roi_feats_by_shape, whole_crop_roi_feats)
 from ..losses import RowImages, batch_multilabels, cluster_centroids
@@ -221,12 +221,10 @@ class PersonSearchDetector(TwoStageDetector):
         if (not self.with_neck and extractor.num_inputs == 1
                 and canvas_compatible(self.backbone)):
             divisor = CROP_SIZE_DIVISOR
-            canvas = CropCanvas([(-(-h // divisor) * divisor,
-                                  -(-w // divisor) * divisor) for w, h in sizes],
-                                align=int(extractor.featmap_strides[0]))
-            image = canvas.paste(crops, background, torch.channels_last)
-            with canvas.separating(self.backbone):
-                maps = canvas.cut(self.extract_feat(image)[0])
+            padded = [(-(-h // divisor) * divisor, -(-w // divisor) * divisor)
+                      for w, h in sizes]
+            maps = canvas_feature_maps(self.backbone, crops, padded, background,
+                                       int(extractor.featmap_strides[0]))
             return roi_feats_by_shape(extractor.roi_layers[0], maps, sizes)
         feats: Optional[Tensor] = None
         for batch, _, positions in bucket_crops(crops, background,

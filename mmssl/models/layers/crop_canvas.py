@@ -190,5 +190,17 @@ class CropCanvas:
         return out * self.inside(out)
 
 
+def canvas_feature_maps(backbone: nn.Module, crops: Sequence[Tensor],
+                        sizes: Sequence[Tuple[int, int]], background: Tensor,
+                        align: int) -> List[Tensor]:
+    """Each crop's map of the backbone's first output, from one channels-last
+    canvas (``sizes``: the ``(h, w)`` each crop is padded to with ``background``;
+    ``align``: the backbone's output stride)."""
+    canvas = CropCanvas(sizes, align=align)
+    image = canvas.paste(crops, background, torch.channels_last)
+    with canvas.separating(backbone):
+        return canvas.cut(backbone(image)[0])
+
+
 def _pair(value) -> Tuple[int, int]:
     return tuple(value) if isinstance(value, (tuple, list)) else (value, value)
