@@ -200,10 +200,14 @@ class PersonSearchDetector(TwoStageDetector):
                                                       [size] * len(batch)))
                 domains.append(ORIGINAL_CROP_DOMAIN + 1 + k)
             stage = self.roi_head.num_stages - 1
-            feats = self.roi_head.stage_shared_heads[stage](torch.cat(roi_feats))
+            roi_feats = torch.cat(roi_feats)
+            feats = self.roi_head.stage_shared_heads[stage](roi_feats)
         # one call per domain: normalised with the statistics from before it
-        columns = [head(f, domain=d)
-                   for f, d in zip(feats.split(len(originals)), domains)]
+        num = len(originals)
+        columns = [
+            self.roi_head._embed(r, f, domain=d) for r, f, d in zip(
+                roi_feats.split(num), feats.split(num), domains)
+        ]
         if not self.exemplar_with_original:
             # f^o falls back to the first scale when the original crop is off
             columns.insert(0, columns[0])

@@ -30,13 +30,16 @@ BOXES = [
 
 
 def build(norm: str = 'frozen_bn', scales=((32, 16), (64, 32)),
-          with_original: bool = True, with_masks: bool = True):
+          with_original: bool = True, with_masks: bool = True,
+          res4: bool = False):
     """The tiny SSL model with non-trivial normalisation statistics."""
     init_default_scope('mmdet')
     cfg = tiny_ssl_config('unused', 'unused')
     cfg.model.exemplar_branch = dict(scales=[list(s) for s in scales],
                                      with_original=with_original)
     cfg.model.roi_head.embedding_head.num_domains = len(scales) + 2
+    if res4:  # the head embeds the RoI-aligned features too (CGPS)
+        cfg.model.roi_head.embedding_head.res4_channels = 32
     if norm == 'group_norm':  # per-sample norms the canvas does not allow
         gn = dict(type='GN', num_groups=4, requires_grad=True)
         cfg.model.backbone.update(norm_cfg=gn, norm_eval=False)
@@ -115,6 +118,7 @@ CASES = [
     dict(with_original=False),
     dict(scales=()),
     dict(norm='group_norm'),
+    dict(res4=True),
 ]
 
 
