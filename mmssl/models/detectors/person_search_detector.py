@@ -11,16 +11,13 @@ from mmdet.structures.bbox import bbox2roi, get_box_tensor, scale_boxes
 from mmengine.structures import InstanceData
 from torch import Tensor
 
-from ..layers import (bucket_crops, canvas_compatible, canvas_feature_maps,
-                      frozen_bn_statistics, make_exemplar_crops,
-                      roi_feats_by_shape, whole_crop_roi_feats)
+from ..layers import (crop_roi_feats, frozen_bn_statistics,
+                      make_exemplar_crops, original_crop_roi_feats)
 from ..losses import RowImages, batch_multilabels, cluster_centroids
 
 #: Embedding-head normalisation domain of original-scale crops; scale ``k`` of the
 #: exemplar branch uses the next ones (see ReIDEmbeddingHead, "Domains").
 ORIGINAL_CROP_DOMAIN = 1
-#: Original-size crops are padded (with the background value) to a multiple of this.
-CROP_SIZE_DIVISOR = 32
 
 
 @MODELS.register_module()
@@ -163,13 +160,13 @@ class PersonSearchDetector(TwoStageDetector):
 
         Every crop's embedding depends on that crop alone (the backbone's and
         res5's batch norms use running statistics, the embedding head its
-        per-domain population statistics), so the crops are batched for speed:
-        the original-size crops, each padded to a multiple of 32, share one
-        canvas (:class:`CropCanvas`; size buckets where the backbone's layers
-        do not allow it), each scale is one batch (channels-last), whole-crop
-        RoIAlign is a matrix product (:func:`whole_crop_roi_feats`), res5 runs
-        once for all crops and the embedding head once per domain, so each
-        domain's population statistics move once per step, from all its crops.
+        per-domain population statistics), so the crops are batched for speed
+        (docs/method.md, "Batching the exemplar crops"): the original-size
+        crops, each padded to a multiple of 32, share one canvas
+        (:func:`original_crop_roi_feats`), each scale is one batch
+        (:func:`crop_roi_feats`), res5 runs once for all crops and the embedding
+        head once per domain, so each domain's population statistics move once
+        per step, from all its crops.
         """
         mean = self.data_preprocessor.mean.view(-1)
         std = self.data_preprocessor.std.view(-1)
@@ -187,19 +184,22 @@ class PersonSearchDetector(TwoStageDetector):
             # f^o and f^1..f^K (f^o twice with the original scale only)
             num_columns = max(len(self.exemplar_scales), 1) + 1
             return batch_inputs.new_zeros((0, num_columns, head.embed_dim))
+        stage = self.roi_head.num_stages - 1
+        extractor = self.roi_head.bbox_roi_extractor[stage]
         roi_feats, domains = [], []
         with frozen_bn_statistics(self):
             if self.exemplar_with_original:
-                roi_feats.append(self._original_crop_roi_feats(originals,
-                                                               background))
+                roi_feats.append(original_crop_roi_feats(
+                    self.extract_feat, self.backbone, extractor, originals,
+                    background, self.with_neck))
                 domains.append(ORIGINAL_CROP_DOMAIN)
             for k, crops in enumerate(scaled):
                 batch = torch.cat(crops)
                 size = (batch.shape[3], batch.shape[2])
-                roi_feats.append(self._crop_roi_feats(batch,
-                                                      [size] * len(batch)))
+                roi_feats.append(crop_roi_feats(self.extract_feat, self.backbone,
+                                                extractor, batch,
+                                                [size] * len(batch)))
                 domains.append(ORIGINAL_CROP_DOMAIN + 1 + k)
-            stage = self.roi_head.num_stages - 1
             roi_feats = torch.cat(roi_feats)
             feats = self.roi_head.stage_shared_heads[stage](roi_feats)
         # one call per domain: normalised with the statistics from before it
@@ -215,46 +215,6 @@ class PersonSearchDetector(TwoStageDetector):
             # original scale only (Tab. 2): f^o is also the one positive scale
             columns.append(columns[0])
         return torch.stack(columns, dim=1)
-
-    def _original_crop_roi_feats(self, crops: Sequence[Tensor],
-                                 background: Tensor) -> Tensor:
-        """RoI features ``(P, C, s, s)`` of the original-size crops, each padded
-        to a multiple of 32 with ``background`` and aligned on its whole box."""
-        sizes = [(c.shape[2], c.shape[1]) for c in crops]
-        extractor = self.roi_head.bbox_roi_extractor[self.roi_head.num_stages - 1]
-        if (not self.with_neck and extractor.num_inputs == 1
-                and canvas_compatible(self.backbone)):
-            divisor = CROP_SIZE_DIVISOR
-            padded = [(-(-h // divisor) * divisor, -(-w // divisor) * divisor)
-                      for w, h in sizes]
-            maps = canvas_feature_maps(self.backbone, crops, padded, background,
-                                       int(extractor.featmap_strides[0]))
-            return roi_feats_by_shape(extractor.roi_layers[0], maps, sizes)
-        feats: Optional[Tensor] = None
-        for batch, _, positions in bucket_crops(crops, background,
-                                                CROP_SIZE_DIVISOR):
-            bucket = self._crop_roi_feats(
-                batch, [sizes[i] for i in positions.tolist()])
-            if feats is None:
-                feats = bucket.new_zeros((len(crops), ) + bucket.shape[1:])
-            feats = feats.index_copy(0, positions, bucket)
-        return feats
-
-    def _crop_roi_feats(self, batch: Tensor,
-                        sizes: Sequence[Tuple[int, int]]) -> Tensor:
-        """Backbone (channels-last: faster on CPU) and RoI features of the whole
-        ``(w, h)`` box of each crop of a ``(n, 3, H, W)`` batch."""
-        x = self.extract_feat(batch.contiguous(memory_format=torch.channels_last))
-        extractor = self.roi_head.bbox_roi_extractor[self.roi_head.num_stages - 1]
-        if extractor.num_inputs == 1:
-            return whole_crop_roi_feats(extractor.roi_layers[0], x[0], sizes)
-        rois = torch.cat([
-            torch.arange(len(sizes), device=batch.device,
-                         dtype=batch.dtype).unsqueeze(1),
-            batch.new_tensor([[0.0, 0.0, w, h] for w, h in sizes])
-        ], dim=1)
-        levels = x[:extractor.num_inputs]
-        return extractor(tuple(level.contiguous() for level in levels), rois)
 
     def reid_features(self, batch_inputs: Tensor, x: Tuple[Tensor],
                       batch_data_samples: SampleList) -> Dict[str, Tensor]:

@@ -190,14 +190,19 @@ class CropCanvas:
         return out * self.inside(out)
 
 
-def canvas_feature_maps(backbone: nn.Module, crops: Sequence[Tensor],
-                        sizes: Sequence[Tuple[int, int]], background: Tensor,
-                        align: int) -> List[Tensor]:
-    """Each crop's map of the backbone's first output, from one channels-last
-    canvas (``sizes``: the ``(h, w)`` each crop is padded to with ``background``;
+def canvas_feature_maps(
+        backbone: nn.Module,
+        crops: Sequence[Tensor],
+        sizes: Sequence[Tuple[int, int]],
+        background: Tensor,
+        align: int,
+        memory_format: torch.memory_format = torch.contiguous_format
+) -> List[Tensor]:
+    """Each crop's map of the backbone's first output, from one canvas
+    (``sizes``: the ``(h, w)`` each crop is padded to with ``background``;
     ``align``: the backbone's output stride)."""
     canvas = CropCanvas(sizes, align=align)
-    image = canvas.paste(crops, background, torch.channels_last)
+    image = canvas.paste(crops, background, memory_format)
     with canvas.separating(backbone):
         return canvas.cut(backbone(image)[0])
 

@@ -11,13 +11,16 @@ import copy
 import pytest
 import torch
 from mmdet.registry import MODELS
+from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 import mmssl  # noqa: F401
 from mmssl.models.detectors.person_search_detector import ORIGINAL_CROP_DOMAIN
-from mmssl.models.layers import (canvas_compatible, frozen_bn_statistics,
-                                 make_exemplar_crops, pad_crops)
+from mmssl.models.layers import (canvas_compatible, crop_memory_format,
+                                 frozen_bn_statistics, make_exemplar_crops,
+                                 pad_crops)
 from mmssl.testing import tiny_ssl_config
+from mmssl.testing.tiny_runs import config_path
 
 HEIGHT, WIDTH = 96, 128
 #: Persons of varied sizes (several 32-px size classes), one past the border,
@@ -31,13 +34,17 @@ BOXES = [
 
 def build(norm: str = 'frozen_bn', scales=((32, 16), (64, 32)),
           with_original: bool = True, with_masks: bool = True,
-          res4: bool = False):
-    """The tiny SSL model with non-trivial normalisation statistics."""
+          res4: bool = False, shipped: bool = False):
+    """The tiny SSL model (or, ``shipped``, the SynthPS config's) with
+    non-trivial normalisation statistics."""
     init_default_scope('mmdet')
-    cfg = tiny_ssl_config('unused', 'unused')
-    cfg.model.exemplar_branch = dict(scales=[list(s) for s in scales],
-                                     with_original=with_original)
-    cfg.model.roi_head.embedding_head.num_domains = len(scales) + 2
+    if shipped:  # 16 channels: the crops run channels-last
+        cfg = Config.fromfile(config_path('ssl_synthps.py'))
+    else:  # 8 channels: contiguous (oneDNN issue 6035)
+        cfg = tiny_ssl_config('unused', 'unused')
+        cfg.model.exemplar_branch = dict(scales=[list(s) for s in scales],
+                                         with_original=with_original)
+        cfg.model.roi_head.embedding_head.num_domains = len(scales) + 2
     if res4:  # the head embeds the RoI-aligned features too (CGPS)
         cfg.model.roi_head.embedding_head.res4_channels = 32
     if norm == 'group_norm':  # per-sample norms the canvas does not allow
@@ -119,6 +126,7 @@ CASES = [
     dict(scales=()),
     dict(norm='group_norm'),
     dict(res4=True),
+    dict(shipped=True),
 ]
 
 
@@ -131,6 +139,8 @@ def test_batched_exemplars_match_the_per_person_loop(case, mode):
     model.train(mode == 'train')
     reference_model = copy.deepcopy(model)
     assert canvas_compatible(model.backbone) == (case.get('norm') is None)
+    assert (crop_memory_format(model.backbone) == torch.channels_last) == bool(
+        case.get('shipped'))
     inputs, boxes, masks = scene_inputs(with_masks)
     head = model.roi_head.embedding_head
     batches_before = head.domain_batches.clone()
@@ -155,12 +165,15 @@ def test_batched_exemplars_match_the_per_person_loop(case, mode):
     assert torch.equal(moved, expected_moves)
 
 
-def test_batched_exemplars_backpropagate_like_the_loop():
-    model = build().train()
+@pytest.mark.parametrize('shipped', [False, True])
+def test_batched_exemplars_backpropagate_like_the_loop(shipped):
+    model = build(shipped=shipped).train()
     reference_model = copy.deepcopy(model)
     inputs, boxes, masks = scene_inputs(True)
-    weights = torch.randn(7, 3, 32, generator=torch.Generator().manual_seed(3))
-    (model.embed_exemplars(inputs, boxes, masks) * weights).sum().backward()
+    batched = model.embed_exemplars(inputs, boxes, masks)
+    weights = torch.randn(batched.shape,
+                          generator=torch.Generator().manual_seed(3))
+    (batched * weights).sum().backward()
     (reference_exemplars(reference_model, inputs, boxes, masks) *
      weights).sum().backward()
     compared = 0

@@ -100,3 +100,11 @@ def test_padding_wider_than_the_gap_is_an_error():
             net(image)
     with pytest.raises(ValueError):
         CropCanvas([])
+
+
+def test_channels_last_only_where_onednn_computes_it_right():
+    from mmssl.models.layers import crop_memory_format
+    wide = nn.Sequential(nn.Conv2d(3, 16, 3), nn.Conv2d(16, 32, 1, stride=2))
+    assert crop_memory_format(wide) == torch.channels_last
+    narrow = nn.Sequential(nn.Conv2d(3, 8, 3), nn.Conv2d(8, 16, 1, stride=2))
+    assert crop_memory_format(narrow) == torch.contiguous_format
