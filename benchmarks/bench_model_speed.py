@@ -1,17 +1,25 @@
-"""Issue 4 benchmark: training step time with and without the exemplar branch, and
-inference speed of the detector alone against the detector with the re-id head, on
-the SynthPS config (``configs/ssl_synthps.py``) and real SynthPS batches.
+"""Issues 4 and 16 benchmark: training step time with and without the exemplar
+branch, and inference speed of the detector alone against the detector with the
+re-id head, on the SynthPS config (``configs/ssl_synthps.py``) and real SynthPS
+batches.
 
-Targets: exemplar branch <= 1.6x the step time without it; re-id head <= 1.05x the
-detector's inference time.
+Targets: exemplar branch <= 1.5x the step time without it (issue 16; 1.6x in issue
+4); re-id head <= 1.05x the detector's inference time.
 
-    python benchmarks/bench_model_speed.py [--iters 20] [--images 40]
+    python benchmarks/bench_model_speed.py [--iters 20] [--repeats 3] [--images 40]
+    python benchmarks/bench_model_speed.py --breakdown   # where the branch's time goes
 
 The untrained network is timed (its proposals are as many as a trained one's:
-the RPN keeps its top-k); timings alternate between the two variants.
+the RPN keeps its top-k). Training steps: one warm-up pass over the batches (the
+convolution library builds its kernels for each new input shape once, as in the
+first steps of a training), then ``--repeats`` timed passes; the two variants
+alternate step by step, in ABBA order, so that a change of machine load or a
+position effect hits both alike. Wall-clock and this thread's CPU time are both
+reported: on a loaded machine the CPU time is the steadier of the two.
 """
 import argparse
 import json
+import os
 import os.path as osp
 import sys
 import time
@@ -22,11 +30,14 @@ REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, REPO)
 
 from mmdet.registry import DATASETS, MODELS  # noqa: E402
+from mmdet.structures.bbox import get_box_tensor  # noqa: E402
 from mmengine.config import Config  # noqa: E402
 from mmengine.dataset import pseudo_collate  # noqa: E402
 from mmengine.registry import init_default_scope  # noqa: E402
 
 import mmssl  # noqa: E402,F401
+from mmssl.models.layers import (crop_roi_feats, frozen_bn_statistics,  # noqa: E402
+                                 make_exemplar_crops, original_crop_roi_feats)
 
 
 def build(cfg, **model_overrides):
@@ -41,15 +52,34 @@ def median(values):
 
 
 def train_step(model, optimizer, batch):
-    """Seconds of one forward + backward + SGD step."""
-    start = time.perf_counter()
+    """Wall-clock and CPU seconds of one forward + backward + SGD step."""
+    start, start_cpu = time.perf_counter(), time.thread_time()
     data = model.data_preprocessor(batch, True)
     losses = model(**data, mode='loss')
     loss, _ = model.parse_losses(losses)
     optimizer.zero_grad()
     loss.backward()
     optimizer.step()
-    return time.perf_counter() - start
+    return time.perf_counter() - start, time.thread_time() - start_cpu
+
+
+def interleaved_steps(models, optimizers, batches, repeats):
+    """Median wall and CPU seconds per step of each of two models after a warm-up
+    pass, the models alternating step by step in ABBA order."""
+    names = list(models)
+    wall = {name: [] for name in names}
+    cpu = {name: [] for name in names}
+    for rep in range(repeats + 1):
+        for i, batch in enumerate(batches):
+            order = names if (rep * len(batches) + i) % 2 == 0 else names[::-1]
+            for name in order:
+                seconds, cpu_seconds = train_step(models[name], optimizers[name],
+                                                  batch)
+                if rep > 0:  # the first pass warms up
+                    wall[name].append(seconds)
+                    cpu[name].append(cpu_seconds)
+    return ({name: median(v) for name, v in wall.items()},
+            {name: median(v) for name, v in cpu.items()})
 
 
 @torch.no_grad()
@@ -72,12 +102,110 @@ def interleaved(models, run, items, warmup=2):
     return {name: median(values) for name, values in times.items()}
 
 
+def cpu_seconds(fn):
+    """This thread's CPU seconds for ``fn()``."""
+    start = time.thread_time()
+    fn()
+    return time.thread_time() - start
+
+
+def backward(out):
+    out.backward(torch.ones_like(out))
+
+
+def branch_parts(model, batch):
+    """CPU seconds of each part of the exemplar branch on one batch, forward and
+    backward (each part's backward right after its forward), as embed_exemplars
+    runs them."""
+    data = model.data_preprocessor(batch, True)
+    gts = [ds.gt_instances for ds in data['data_samples']]
+    boxes = [get_box_tensor(g.bboxes) for g in gts]
+    masks = [g.masks.to_tensor(torch.float32, 'cpu') for g in gts]
+    mean = model.data_preprocessor.mean.view(-1)
+    std = model.data_preprocessor.std.view(-1)
+    background = (0.0 - mean) / std
+    parts, crops = {}, {}
+
+    def make_crops():
+        crops['originals'], crops['scaled'] = [], [[] for _ in model.exemplar_scales]
+        for image, img_boxes, img_masks in zip(data['inputs'], boxes, masks):
+            originals, scaled = make_exemplar_crops(
+                image, img_boxes, img_masks, model.exemplar_scales, background)
+            crops['originals'].extend(originals)
+            for k, c in enumerate(scaled):
+                crops['scaled'][k].append(c)
+
+    parts['crops: cut, mask, resize'] = cpu_seconds(make_crops)
+    extractor = model.roi_head.bbox_roi_extractor[-1]
+    feats = []
+    with frozen_bn_statistics(model):
+        def originals():
+            feats.append(original_crop_roi_feats(
+                model.extract_feat, model.backbone, extractor, crops['originals'],
+                background, model.with_neck))
+            backward(feats[-1])
+        parts['original-size crops: canvas backbone + RoIAlign'] = cpu_seconds(
+            originals)
+        for k, scale in enumerate(model.exemplar_scales):
+            def scaled():
+                batch_k = torch.cat(crops['scaled'][k])
+                size = (batch_k.shape[3], batch_k.shape[2])
+                feats.append(crop_roi_feats(model.extract_feat, model.backbone,
+                                            extractor, batch_k,
+                                            [size] * len(batch_k)))
+                backward(feats[-1])
+            parts[f'scale {scale[0]} x {scale[1]}: backbone + RoIAlign'] = (
+                cpu_seconds(scaled))
+        roi_feats = torch.cat(feats).detach().requires_grad_()
+        out = {}
+
+        def res5():
+            out['res5'] = model.roi_head.stage_shared_heads[-1](roi_feats)
+            backward(out['res5'])
+        parts['res5 on all crops'] = cpu_seconds(res5)
+    num = len(crops['originals'])
+
+    def head():
+        res5_feats = out['res5'].detach().requires_grad_()
+        backward(torch.stack([
+            model.roi_head._embed(r, f, domain=1 + k) for k, (r, f) in enumerate(
+                zip(roi_feats.detach().split(num), res5_feats.split(num)))
+        ], dim=1))
+    parts['embedding head (per domain)'] = cpu_seconds(head)
+    model.zero_grad()
+    return parts
+
+
+def breakdown(models, optimizers, batches, repeats):
+    """Median CPU ms per step: both steps, and each part of the branch."""
+    times = {}
+    for rep in range(repeats + 1):
+        for batch in batches:
+            rows = {'train step without the exemplar branch': train_step(
+                models['without_exemplar'], optimizers['without_exemplar'],
+                batch)[1],
+                    'train step with the exemplar branch': train_step(
+                models['with_exemplar'], optimizers['with_exemplar'], batch)[1]}
+            rows.update(branch_parts(models['with_exemplar'], batch))
+            if rep > 0:
+                for key, value in rows.items():
+                    times.setdefault(key, []).append(value)
+    print(f'{"CPU ms per step (median)":52s} {"ms":>7s}')
+    for key, values in times.items():
+        print(f'{key:52s} {1000 * median(values):7.1f}')
+    print(json.dumps({k: median(v) for k, v in times.items()}))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--config', default=osp.join(REPO, 'configs/ssl_synthps.py'))
     parser.add_argument('--data-root', default=osp.join(REPO, 'data/synthps'))
     parser.add_argument('--iters', type=int, default=20)
+    parser.add_argument('--repeats', type=int, default=3,
+                        help='timed passes over the batches (after a warm-up)')
     parser.add_argument('--images', type=int, default=40)
+    parser.add_argument('--breakdown', action='store_true',
+                        help='CPU time of each part of the exemplar branch')
     parser.add_argument('--threads', type=int, default=1,
                         help='torch threads (the SynthPS configs use 1)')
     args = parser.parse_args()
@@ -93,25 +221,31 @@ def main():
                for i in range(args.iters)]
     gallery = [test_set[i] for i in range(args.images)]
 
-    rows = {}
+    rows = {'load_avg_1min_start': os.getloadavg()[0]}
     with_branch = build(cfg)
     without_branch = build(cfg, exemplar_branch=None, loss_scale=None)
+    models = dict(with_exemplar=with_branch, without_exemplar=without_branch)
     optimizers = {}
-    for model in (with_branch, without_branch):
+    for name, model in models.items():
         model.memory.resize(train_set.num_instances)
         model.memory.fill(torch.arange(train_set.num_instances),
                           torch.randn(train_set.num_instances, 256),
                           torch.randn(train_set.num_instances, 256))
         model.train()
-        optimizers[id(model)] = torch.optim.SGD(model.parameters(), lr=1e-4,
-                                                momentum=0.9)
-    steps = interleaved(
-        dict(with_exemplar=with_branch, without_exemplar=without_branch),
-        lambda m, b: train_step(m, optimizers[id(m)], b), batches + batches[:2])
-    rows['train_step_s_without_exemplar'] = steps['without_exemplar']
-    rows['train_step_s_with_exemplar'] = steps['with_exemplar']
-    rows['exemplar_step_ratio'] = (steps['with_exemplar'] /
-                                   steps['without_exemplar'])
+        optimizers[name] = torch.optim.SGD(model.parameters(), lr=1e-4,
+                                           momentum=0.9)
+    if args.breakdown:
+        breakdown(models, optimizers, batches, args.repeats)
+        return
+    wall, cpu = interleaved_steps(models, optimizers, batches, args.repeats)
+    rows['train_step_s_without_exemplar'] = wall['without_exemplar']
+    rows['train_step_s_with_exemplar'] = wall['with_exemplar']
+    rows['exemplar_step_ratio'] = (wall['with_exemplar'] /
+                                   wall['without_exemplar'])
+    rows['train_step_cpu_s_without_exemplar'] = cpu['without_exemplar']
+    rows['train_step_cpu_s_with_exemplar'] = cpu['with_exemplar']
+    rows['exemplar_step_ratio_cpu'] = (cpu['with_exemplar'] /
+                                       cpu['without_exemplar'])
 
     detector = build(cfg, exemplar_branch=None, loss_scale=None,
                      loss_cluster=None, loss_dml=None,
@@ -125,12 +259,16 @@ def main():
     rows['infer_s_per_img_with_reid'] = infer['with_reid']
     rows['reid_inference_ratio'] = infer['with_reid'] / infer['detector']
     rows['torch_threads'] = torch.get_num_threads()
+    rows['load_avg_1min_end'] = os.getloadavg()[0]
 
     print(f'{"measure":36s} {"value":>10s}')
     for key, value in rows.items():
         print(f'{key:36s} {value:10.3f}')
-    print(f'exemplar target <= 1.6x: {"met" if rows["exemplar_step_ratio"] <= 1.6 else "MISSED"}; '
-          f're-id target <= 1.05x: {"met" if rows["reid_inference_ratio"] <= 1.05 else "MISSED"}')
+    exemplar_met = max(rows['exemplar_step_ratio'],
+                       rows['exemplar_step_ratio_cpu']) <= 1.5
+    print(f'exemplar target <= 1.5x (wall and CPU): '
+          f'{"met" if exemplar_met else "MISSED"}; re-id target <= 1.05x: '
+          f'{"met" if rows["reid_inference_ratio"] <= 1.05 else "MISSED"}')
     print(json.dumps(rows))
 
 

@@ -11,7 +11,8 @@ from mmdet.structures.bbox import bbox2roi, get_box_tensor, scale_boxes
 from mmengine.structures import InstanceData
 from torch import Tensor
 
-from ..layers import bucket_crops, frozen_bn_statistics, make_exemplar_crops
+from ..layers import (crop_roi_feats, frozen_bn_statistics,
+                      make_exemplar_crops, original_crop_roi_feats)
 from ..losses import RowImages, batch_multilabels, cluster_centroids
 
 #: Embedding-head normalisation domain of original-scale crops; scale ``k`` of the
@@ -156,6 +157,16 @@ class PersonSearchDetector(TwoStageDetector):
 
         Column 0 is the original-scale exemplar f^o, columns 1..K the resized
         scales f^1..f^K, in the order of ``exemplar_branch['scales']``.
+
+        Every crop's embedding depends on that crop alone (the backbone's and
+        res5's batch norms use running statistics, the embedding head its
+        per-domain population statistics), so the crops are batched for speed
+        (docs/method.md, "Batching the exemplar crops"): the original-size
+        crops, each padded to a multiple of 32, share one canvas
+        (:func:`original_crop_roi_feats`), each scale is one batch
+        (:func:`crop_roi_feats`), res5 runs once for all crops and the embedding
+        head once per domain, so each domain's population statistics move once
+        per step, from all its crops.
         """
         mean = self.data_preprocessor.mean.view(-1)
         std = self.data_preprocessor.std.view(-1)
@@ -168,24 +179,35 @@ class PersonSearchDetector(TwoStageDetector):
             originals.extend(img_originals)
             for k, crops in enumerate(img_scaled):
                 scaled[k].append(crops)
-        columns = []
-        if self.exemplar_with_original:
-            original_feats = None
-            for batch, crop_boxes, positions in bucket_crops(originals, background):
-                feats = self._embed_crop_batch(batch, crop_boxes,
-                                               ORIGINAL_CROP_DOMAIN)
-                if original_feats is None:
-                    original_feats = feats.new_zeros((len(originals),
-                                                      feats.shape[1]))
-                original_feats = original_feats.index_copy(0, positions, feats)
-            columns.append(original_feats)
-        for k, crops in enumerate(scaled):
-            batch = torch.cat(crops)
-            height, width = batch.shape[-2:]
-            crop_boxes = batch.new_tensor([[0, 0, width, height]]).expand(
-                batch.shape[0], 4)
-            columns.append(self._embed_crop_batch(batch, crop_boxes,
-                                                  ORIGINAL_CROP_DOMAIN + 1 + k))
+        head = self.roi_head.embedding_head
+        if not originals:
+            # f^o and f^1..f^K (f^o twice with the original scale only)
+            num_columns = max(len(self.exemplar_scales), 1) + 1
+            return batch_inputs.new_zeros((0, num_columns, head.embed_dim))
+        stage = self.roi_head.num_stages - 1
+        extractor = self.roi_head.bbox_roi_extractor[stage]
+        roi_feats, domains = [], []
+        with frozen_bn_statistics(self):
+            if self.exemplar_with_original:
+                roi_feats.append(original_crop_roi_feats(
+                    self.extract_feat, self.backbone, extractor, originals,
+                    background, self.with_neck))
+                domains.append(ORIGINAL_CROP_DOMAIN)
+            for k, crops in enumerate(scaled):
+                batch = torch.cat(crops)
+                size = (batch.shape[3], batch.shape[2])
+                roi_feats.append(crop_roi_feats(self.extract_feat, self.backbone,
+                                                extractor, batch,
+                                                [size] * len(batch)))
+                domains.append(ORIGINAL_CROP_DOMAIN + 1 + k)
+            roi_feats = torch.cat(roi_feats)
+            feats = self.roi_head.stage_shared_heads[stage](roi_feats)
+        # one call per domain: normalised with the statistics from before it
+        num = len(originals)
+        columns = [
+            self.roi_head._embed(r, f, domain=d) for r, f, d in zip(
+                roi_feats.split(num), feats.split(num), domains)
+        ]
         if not self.exemplar_with_original:
             # f^o falls back to the first scale when the original crop is off
             columns.insert(0, columns[0])
@@ -193,20 +215,6 @@ class PersonSearchDetector(TwoStageDetector):
             # original scale only (Tab. 2): f^o is also the one positive scale
             columns.append(columns[0])
         return torch.stack(columns, dim=1)
-
-    def _embed_crop_batch(self, batch: Tensor, crop_boxes: Tensor,
-                          domain: int) -> Tensor:
-        """Run a batch of crops through the backbone and the re-id head (batch
-        norms keep the running statistics of the scenes; the embedding head
-        normalises with ``domain``'s statistics: 1 for original-scale crops,
-        ``2 + k`` for scale ``k``)."""
-        rois = torch.cat([
-            torch.arange(batch.shape[0], device=batch.device,
-                         dtype=crop_boxes.dtype).unsqueeze(1), crop_boxes
-        ], dim=1)
-        with frozen_bn_statistics(self):
-            return self.roi_head.embed_rois(self.extract_feat(batch), rois,
-                                            domain=domain)
 
     def reid_features(self, batch_inputs: Tensor, x: Tuple[Tensor],
                       batch_data_samples: SampleList) -> Dict[str, Tensor]:
