@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ...memory.csr import gather_csr_rows
+from ...pseudo_labels.csr import gather_csr_rows
 from .reduction import check_reduction, reduce_per_sample
 
 
