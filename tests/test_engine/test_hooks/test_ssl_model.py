@@ -10,6 +10,7 @@ import mmssl  # noqa: F401
 from mmssl.engine.hooks import (SSL_MODEL_INTERFACE, MemoryBankHook,
                                 PseudoLabelHook, check_ssl_dataset,
                                 check_ssl_model)
+from mmssl.engine.hooks.invalid_loss_hook import declared_non_finite
 from mmssl.engine.hooks.ssl_model import population_norm_head
 from mmssl.models.memory import PersonMemory
 from mmssl.models.pseudo_labels import PseudoLabelStore
@@ -37,6 +38,8 @@ def test_the_person_search_detector_offers_the_interface():
     assert population_norm_head(model) is model.roi_head.embedding_head
     statistics = model.roi_head.embedding_head.population_statistics()
     assert all(torch.is_tensor(s) for s in statistics) and len(statistics) == 4
+    # the one buffer InvalidLossHook lets a checkpoint hold as NaN
+    assert declared_non_finite(model) == ['pseudo_labels.threshold']
 
 
 def test_a_model_without_the_members_is_refused_naming_each():
