@@ -4,14 +4,12 @@ from .invalid_loss_hook import InvalidLossHook  # noqa: F401
 from .memory_bank_hook import MemoryBankHook
 from .pseudo_label_hook import PseudoLabelHook
 from .torch_threads_hook import TorchThreadsHook
-from .random_state_hook import (RandomStateHook, get_random_states,
-                                set_random_states)
+from .random_state_hook import RandomStateHook
 from .ssl_model import (SSL_DATASET_INTERFACE, SSL_MODEL_INTERFACE,
                         check_ssl_dataset, check_ssl_model, unwrap_model)
 
 __all__ = [
     'InvalidLossHook', 'MemoryBankHook', 'PseudoLabelHook', 'RandomStateHook',
-    'TorchThreadsHook', 'unwrap_model', 'get_random_states', 'set_random_states',
-    'SSL_MODEL_INTERFACE', 'SSL_DATASET_INTERFACE', 'check_ssl_model',
+    'TorchThreadsHook', 'unwrap_model', 'SSL_MODEL_INTERFACE', 'SSL_DATASET_INTERFACE', 'check_ssl_model',
     'check_ssl_dataset'
 ]
