@@ -1,11 +1,14 @@
-"""Utilities shared by the tools: launching, and the trainer's thread policy."""
+"""Utilities shared by the tools: launching, the trainer's thread policy, and the
+command line of the run-plotting tools."""
 from .launch import (load_tool_config, prepare_distributed_launch,
                      trust_checkpoints_on_resume)
+from .run_plots import parse_run_plot_args, run_plot_parser
 from .threads import (add_threads_argument, apply_thread_policy,
                       config_num_threads, resolve_num_threads, set_runner_threads)
 
 __all__ = [
     'load_tool_config', 'prepare_distributed_launch',
     'trust_checkpoints_on_resume', 'add_threads_argument', 'apply_thread_policy',
-    'config_num_threads', 'resolve_num_threads', 'set_runner_threads'
+    'config_num_threads', 'resolve_num_threads', 'set_runner_threads',
+    'run_plot_parser', 'parse_run_plot_args'
 ]
