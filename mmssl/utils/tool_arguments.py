@@ -68,3 +68,11 @@ def parse_run_plot_args(parser: argparse.ArgumentParser, inputs: str,
     if args.labels is not None and len(args.labels) != len(files):
         parser.error(f'{len(args.labels)} --labels for {len(files)} {inputs}')
     return args
+
+
+def parse_log_plot_args(description: str, out: str, title: str,
+                        argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    """The command line of a tool that plots training logs: ``logs``,
+    ``--labels``, ``--out``, ``--title`` (:func:`run_plot_parser`)."""
+    parser = run_plot_parser(description, 'logs', 'MMEngine text logs', out, title)
+    return parse_run_plot_args(parser, 'logs', argv)

@@ -25,11 +25,10 @@ COLUMNS = (('nn_precision_combined', 'NN M'), ('nn_precision_instance', 'NN M_I'
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     """Parse the command line."""
-    from mmssl.utils import parse_run_plot_args, run_plot_parser
-    parser = run_plot_parser(
-        'Plot the learning diagnostics per epoch from training logs', 'logs',
-        'MMEngine text logs', 'learning_diagnostics.png', 'Learning diagnostics')
-    return parse_run_plot_args(parser, 'logs', argv)
+    from mmssl.utils import parse_log_plot_args
+    return parse_log_plot_args(
+        'Plot the learning diagnostics per epoch from training logs',
+        'learning_diagnostics.png', 'Learning diagnostics', argv)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> str:

@@ -18,11 +18,10 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     """Parse the command line."""
-    from mmssl.utils import parse_run_plot_args, run_plot_parser
-    parser = run_plot_parser(
-        'Plot pseudo-label precision/recall per epoch from training logs', 'logs',
-        'MMEngine text logs', 'pseudo_label_quality.png', 'Pseudo-label quality')
-    return parse_run_plot_args(parser, 'logs', argv)
+    from mmssl.utils import parse_log_plot_args
+    return parse_log_plot_args(
+        'Plot pseudo-label precision/recall per epoch from training logs',
+        'pseudo_label_quality.png', 'Pseudo-label quality', argv)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> str:
