@@ -19,8 +19,8 @@ import numpy as np
 
 from .appearance import PersonAppearance
 from .person_labels import (BACKGROUND, BAG, DARK, HAIR, HAT, LOWER, SHOES,
-                            SKIN, STRAP, UPPER, Pose, draw_person_labels,
-                            random_pose)
+                            SKIN, STRAP, UPPER, draw_person_labels)
+from .pose import Pose, random_pose
 from .sprite import Sprite
 
 #: Largest canonical drawing height (pixels) unless the person is taller still.

@@ -13,7 +13,8 @@ import numpy as np
 
 from mmssl.synthps.appearance import (BAGS, HAIR_LENGTHS, HATS, LOWER_STYLES,
                                       SLEEVES, PersonAppearance)
-from mmssl.synthps.person_labels import Pose, draw_person_labels
+from mmssl.synthps.person_labels import draw_person_labels
+from mmssl.synthps.pose import Pose
 
 POSES_AND_HEIGHTS = (
     (Pose(back_view=False, mirrored=False, arm_spread=(6, 9), leg_spread=(4, 7),
