@@ -25,13 +25,9 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     """Parse the command line."""
-    from mmengine.config import DictAction
-
-    from mmssl.utils import add_threads_argument
-    parser = argparse.ArgumentParser(
-        description='Index the persons of a folder of images or of a video')
-    parser.add_argument('config', help='model config file')
-    parser.add_argument('checkpoint', help='checkpoint file')
+    from mmssl.utils import add_model_run_arguments, model_tool_parser
+    parser = model_tool_parser(
+        'Index the persons of a folder of images or of a video')
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument('--images', help='folder of images (searched recursively)')
     source.add_argument('--video', help='video file')
@@ -56,10 +52,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         help='commit to disk every N frames')
     parser.add_argument('--no-progress', action='store_true',
                         help='no progress bar')
-    parser.add_argument('--device', default='cpu', help='cpu, cuda:0, ...')
-    add_threads_argument(parser)
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override settings of the config, key=value')
+    add_model_run_arguments(parser)
     args = parser.parse_args(argv)
     if args.every < 1:
         parser.error('--every must be >= 1')

@@ -34,17 +34,11 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     """Parse the command line."""
-    from mmengine.config import DictAction
-
-    from mmssl.utils import add_threads_argument
-    parser = argparse.ArgumentParser(
-        description='Search a query person in gallery images and draw the top-k')
-    parser.add_argument('config', help='model config file')
-    parser.add_argument('checkpoint', help='checkpoint file')
-    parser.add_argument('--query-image', help='image holding the query person')
-    parser.add_argument('--query-box', type=float, nargs=4,
-                        metavar=('X1', 'Y1', 'X2', 'Y2'),
-                        help='query box in original image pixels')
+    from mmssl.utils import (add_model_run_arguments, add_query_box_arguments,
+                             model_tool_parser)
+    parser = model_tool_parser(
+        'Search a query person in gallery images and draw the top-k')
+    add_query_box_arguments(parser)
     gallery = parser.add_mutually_exclusive_group()
     gallery.add_argument('--gallery', nargs='+', help='gallery images')
     gallery.add_argument('--gallery-dir', help='folder of gallery images')
@@ -66,10 +60,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         help='crop images around the boxes with this margin (in '
                         'box sizes); default: whole images')
     parser.add_argument('--out', default='search.png', help='output PNG')
-    parser.add_argument('--device', default='cpu', help='cpu, cuda:0, ...')
-    add_threads_argument(parser)
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override settings of the config, key=value')
+    add_model_run_arguments(parser)
     args = parser.parse_args(argv)
     if args.dataset_root is not None:
         if args.query_index is None:

@@ -22,16 +22,11 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     """Parse the command line."""
-    from mmengine.config import DictAction
-
-    from mmssl.utils import add_threads_argument
+    from mmssl.utils import add_model_run_arguments, add_query_box_arguments
     parser = argparse.ArgumentParser(
         description='Search a query person in a gallery index')
     parser.add_argument('index', help='index folder (tools/index_gallery.py --out)')
-    parser.add_argument('--query-image', help='image holding the query person')
-    parser.add_argument('--query-box', type=float, nargs=4,
-                        metavar=('X1', 'Y1', 'X2', 'Y2'),
-                        help='query box in original image pixels')
+    add_query_box_arguments(parser)
     parser.add_argument('--query-crop', help='picture of the query person alone')
     parser.add_argument('--topk', type=int, default=10, help='matches shown')
     parser.add_argument('--exclude-query-image', action='store_true',
@@ -44,10 +39,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--checkpoint', help="checkpoint (default: the index's)")
     parser.add_argument('--ef-search', type=int, default=None,
                         help='HNSW search breadth (approximate indexes only)')
-    parser.add_argument('--device', default='cpu', help='cpu, cuda:0, ...')
-    add_threads_argument(parser)
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override settings of the config, key=value')
+    add_model_run_arguments(parser)
     args = parser.parse_args(argv)
     if args.query_crop is not None:
         if args.query_image or args.query_box:

@@ -8,18 +8,17 @@ training, or with ``--threads N``. ``--show-dir DIR [--show-num N]`` also draws 
 search results of N queries (``mmssl.visualization.SearchVisualizationHook``).
 """
 import argparse
-import os
 import os.path as osp
 import sys
 
-from mmengine.config import Config, DictAction
-from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
+from mmengine.config import Config
 
 # run from a checkout: use its mmssl rather than an installed copy
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-from mmssl.utils import (add_threads_argument, load_tool_config,  # noqa: E402
-                         set_runner_threads, trust_checkpoints_on_resume)
+from mmssl.utils import (add_launch_arguments,  # noqa: E402
+                         add_threads_argument, build_runner, load_tool_config,
+                         parse_launch_args, set_runner_threads,
+                         trust_checkpoints_on_resume)
 
 
 def parse_args():
@@ -29,22 +28,14 @@ def parse_args():
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--work-dir', help='the dir to save logs and metrics')
     parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override settings of the config, key=value')
-    parser.add_argument('--launcher',
-                        choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none', help='job launcher')
-    parser.add_argument(
         '--show-dir',
         help='write search pictures (query and top-k gallery matches, green '
         'correct, red wrong) of a sample of queries into this folder')
     parser.add_argument('--show-num', type=int, default=10,
                         help='number of queries pictured with --show-dir')
     add_threads_argument(parser)
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args
+    add_launch_arguments(parser)
+    return parse_launch_args(parser)
 
 
 def add_search_pictures(cfg: Config, show_dir: str, show_num: int) -> None:
@@ -71,11 +62,7 @@ def main():
     if args.show_dir is not None:
         add_search_pictures(cfg, args.show_dir, args.show_num)
 
-    if 'runner_type' not in cfg:
-        runner = Runner.from_cfg(cfg)
-    else:
-        runner = RUNNERS.build(cfg)
-    runner.test()
+    build_runner(cfg).test()
 
 
 if __name__ == '__main__':

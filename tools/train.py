@@ -4,17 +4,14 @@ Also what ``mim train mmssl CONFIG`` runs, and what ``tools/dist_train.sh`` star
 every process (``--launcher pytorch``; on CPU it uses gloo).
 """
 import argparse
-import os
 import os.path as osp
 import sys
 
-from mmengine.config import DictAction
-from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
-
 # run from a checkout: use its mmssl rather than an installed copy
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-from mmssl.utils import load_tool_config, trust_checkpoints_on_resume  # noqa: E402
+from mmssl.utils import (add_launch_arguments, build_runner,  # noqa: E402
+                         load_tool_config, parse_launch_args,
+                         trust_checkpoints_on_resume)
 
 
 def parse_args():
@@ -30,16 +27,8 @@ def parse_args():
         '--resume', nargs='?', type=str, const='auto',
         help='resume from the given checkpoint, or from the latest checkpoint '
         'of the work dir when no path is given')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override settings of the config, key=value')
-    parser.add_argument('--launcher',
-                        choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none', help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args
+    add_launch_arguments(parser)
+    return parse_launch_args(parser)
 
 
 def main():
@@ -63,11 +52,7 @@ def main():
     if cfg.get('resume', False) or cfg.get('load_from'):
         trust_checkpoints_on_resume()
 
-    if 'runner_type' not in cfg:
-        runner = Runner.from_cfg(cfg)
-    else:
-        runner = RUNNERS.build(cfg)
-    runner.train()
+    build_runner(cfg).train()
 
 
 if __name__ == '__main__':

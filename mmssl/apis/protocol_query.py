@@ -2,7 +2,7 @@
 
 :func:`protocol_query` reads ``search_protocol`` (``docs/internals.md`` section 2)
 and per-gallery-image ground truth; :func:`match_person_boxes` tells which
-detections find the person (the IoU rule of DESIGN.md section 5). Both are plain
+detections find the person (the IoU rule of ``docs/evaluation.md`` section 1). Both are plain
 numpy. :func:`dataset_protocol_query` feeds them from a test-split dataset.
 """
 from dataclasses import dataclass, field

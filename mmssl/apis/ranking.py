@@ -1,8 +1,8 @@
 """Rank gallery detections by their similarity to a query (plain numpy, no mmdet).
 
-The community protocol (DESIGN.md section 5): detections scoring below the score
-threshold are dropped and the similarity is the dot product of the L2-normalised
-query and detection features.
+The community protocol (``docs/evaluation.md`` section 1): detections scoring below
+the score threshold are dropped and the similarity is the dot product of the
+L2-normalised query and detection features.
 """
 from typing import Optional, Tuple
 

@@ -1,3 +1,4 @@
-"""Models: the person-search detector, its RoI head, losses and memory."""
+"""Models: the person-search detector, its RoI head, losses, memory banks and
+pseudo labels."""
 from . import (classifiers, detectors, layers, losses, memory,  # noqa: F401
-               pretrained_checkpoints, roi_heads)
+               pretrained_checkpoints, pseudo_labels, roi_heads)

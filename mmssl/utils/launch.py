@@ -1,5 +1,5 @@
-"""Work-arounds of MMEngine 0.10.x launching, shared by ``tools/train.py`` and
-``tools/test.py``.
+"""Launching ``tools/train.py`` and ``tools/test.py``: their common command-line
+arguments and runner, and work-arounds of MMEngine 0.10.x.
 
 * ``launcher='pytorch'`` on a CPU-only torch fails in MMEngine's ``init_dist``
   (it calls ``torch.cuda.set_device``). Initialising the gloo process group first
@@ -8,12 +8,41 @@
   ``weights_only=True`` and resuming a checkpoint with optimizer/message-hub state
   fails. MMEngine's own checkpoints are trusted files of this run.
 """
+import argparse
 import os
 from typing import Optional
 
 import torch
 import torch.distributed as dist
-from mmengine.config import Config
+from mmengine.config import Config, DictAction
+
+
+def add_launch_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--cfg-options``, ``--launcher`` and ``--local_rank``, as MMDetection's
+    tools take them."""
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override settings of the config, key=value')
+    parser.add_argument('--launcher',
+                        choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        default='none', help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
+def parse_launch_args(parser: argparse.ArgumentParser) -> argparse.Namespace:
+    """Parse the command line; ``LOCAL_RANK`` defaults to ``--local_rank``."""
+    args = parser.parse_args()
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
+def build_runner(cfg: Config):
+    """MMEngine's ``Runner`` of ``cfg``, or the runner its ``runner_type`` names."""
+    from mmengine.registry import RUNNERS
+    from mmengine.runner import Runner
+    if 'runner_type' not in cfg:
+        return Runner.from_cfg(cfg)
+    return RUNNERS.build(cfg)
 
 
 def load_tool_config(config: str, cfg_options: Optional[dict], launcher: str,

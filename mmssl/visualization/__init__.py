@@ -12,13 +12,15 @@ from .pseudo_label_quality import plot_pseudo_label_quality
 from .search_panel import crop_around_box, draw_search_panel
 from .search_visualization_hook import (SearchVisualizationHook, evaluator_score_thr,
                                         sample_query_indices)
-from .training_logs import read_metric_records, read_pseudo_label_stats
+from .training_logs import (read_metric_records, read_pseudo_label_stats,
+                            read_runs_pseudo_label_stats, run_names)
 from .tsne_plot import SCALE_MARKERS, plot_identity_tsne, tsne_project
 
 __all__ = [
     'save_figure', 'gallery_size_curve', 'plot_gallery_size',
     'plot_learning_diagnostics', 'plot_pseudo_label_quality', 'crop_around_box', 'draw_search_panel',
     'SearchVisualizationHook', 'evaluator_score_thr', 'sample_query_indices',
-    'read_metric_records', 'read_pseudo_label_stats', 'SCALE_MARKERS',
+    'read_metric_records', 'read_pseudo_label_stats',
+    'read_runs_pseudo_label_stats', 'run_names', 'SCALE_MARKERS',
     'plot_identity_tsne', 'tsne_project'
 ]

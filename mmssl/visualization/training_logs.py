@@ -1,7 +1,7 @@
 """Read what MMEngine runs write: pseudo-label lines of a text log, metric JSON."""
 import json
 import os.path as osp
-from typing import Dict, List
+from typing import Dict, List, Optional, Sequence
 
 PSEUDO_LABEL_MARKER = 'pseudo labels {'
 """What starts the JSON of a ``PseudoLabelHook`` log line (``pseudo labels {...}``)."""
@@ -40,6 +40,34 @@ def read_pseudo_label_stats(log_path: str) -> List[dict]:
                                  f'valid JSON ({err})') from err
             by_epoch[int(stats.get('epoch', len(by_epoch)))] = stats
     return [by_epoch[e] for e in sorted(by_epoch)]
+
+
+def run_names(paths: Sequence[str],
+              labels: Optional[Sequence[str]] = None) -> List[str]:
+    """A name per file: ``labels`` when given, else the file names without their
+    extension."""
+    if labels:
+        return list(labels)
+    return [osp.splitext(osp.basename(p))[0] for p in paths]
+
+
+def read_runs_pseudo_label_stats(
+        log_paths: Sequence[str],
+        labels: Optional[Sequence[str]] = None) -> Dict[str, List[dict]]:
+    """:func:`read_pseudo_label_stats` of every log, by run name
+    (:func:`run_names`).
+
+    Raises:
+        ValueError: a log without any pseudo-label line (names the file).
+    """
+    runs = {}
+    for name, path in zip(run_names(log_paths, labels), log_paths):
+        stats = read_pseudo_label_stats(path)
+        if not stats:
+            raise ValueError(f'{path}: no "pseudo labels {{...}}" line (was '
+                             'PseudoLabelHook in the config?)')
+        runs[name] = stats
+    return runs
 
 
 def read_metric_records(json_path: str) -> List[dict]:

@@ -22,7 +22,9 @@ from torch import nn
 
 from mmdet.registry import HOOKS
 from mmssl.engine.hooks import InvalidLossHook
-from mmssl.engine.hooks.invalid_loss_hook import (all_finite, loss_terms,
+from mmssl.engine.hooks.invalid_loss_hook import (all_finite,
+                                                  declared_non_finite,
+                                                  loss_terms,
                                                   non_finite_tensors,
                                                   non_finite_values)
 
@@ -31,7 +33,10 @@ ITERS_PER_EPOCH = 4
 
 
 class ThresholdStore(nn.Module):
-    """Stands for the pseudo-label store: a NaN ``threshold`` until labels."""
+    """Stands for the pseudo-label store: a NaN ``threshold`` until labels,
+    declared as allowed to be non-finite."""
+
+    non_finite_buffers = ('threshold', )
 
     def __init__(self):
         super().__init__()
@@ -75,10 +80,20 @@ class TinyModel(BaseModel):
 
 
 class TrainStepModel(TinyModel):
-    """A model with its own ``train_step`` that never calls ``parse_losses``."""
+    """A model with its own ``train_step`` that never calls ``parse_losses``.
+
+    Args:
+        through_call: compute the losses with ``self(...)`` (forward hooks run)
+            instead of ``self.forward(...)`` (none run).
+    """
+
+    def __init__(self, *args, through_call: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.through_call = through_call
 
     def train_step(self, data, optim_wrapper):
-        losses = self(data['inputs'], mode='loss')
+        forward = self if self.through_call else self.forward
+        losses = forward(data['inputs'], mode='loss')
         total = losses['loss_a'] + losses['loss_b']
         optim_wrapper.update_params(total)
         return dict(loss=total.detach(), **losses)
@@ -166,7 +181,7 @@ def test_nan_weights_are_never_saved(tmp_path):
         checkpoint_weight(osp.join(tmp_path, 'epoch_1.pth'))).all()
 
 
-def test_model_without_parse_losses_is_checked_after_the_step(tmp_path):
+def test_losses_without_a_forward_call_are_checked_after_the_step(tmp_path):
     model = TrainStepModel(bad_call=3, how='nan_term')
     runner = make_runner(tmp_path, model)
     with pytest.raises(FloatingPointError) as info:
@@ -174,9 +189,19 @@ def test_model_without_parse_losses_is_checked_after_the_step(tmp_path):
     assert str(info.value) == (
         f'non-finite loss at epoch 1, iteration 3/{ITERS_PER_EPOCH} (global '
         'iteration 3): loss_b=nan (total loss=nan); training stopped after the '
-        'optimiser step (the model does not call parse_losses); no checkpoint '
-        'is written from here')
+        'optimiser step (the model computed its losses without a forward call); '
+        'no checkpoint is written from here')
     assert not osp.exists(osp.join(tmp_path, 'epoch_1.pth'))
+
+
+def test_an_own_train_step_calling_the_model_is_stopped_before_the_step(
+        tmp_path):
+    model = TrainStepModel(bad_call=3, how='nan_term', through_call=True)
+    runner = make_runner(tmp_path, model)
+    with pytest.raises(FloatingPointError,
+                       match='loss_b=nan .* before the optimiser step'):
+        runner.train()
+    assert torch.equal(model.linear.weight.detach(), model.weights_seen[-1])
 
 
 def test_a_clean_run_is_untouched(tmp_path):
@@ -186,7 +211,8 @@ def test_a_clean_run_is_untouched(tmp_path):
     runner.train()
     # the NaN threshold buffer is allowed; both checkpoints are written
     assert osp.isfile(osp.join(tmp_path, 'epoch_2.pth'))
-    assert 'parse_losses' not in vars(model)  # the guard was removed
+    assert 'parse_losses' not in vars(model)  # the model is not patched
+    assert not model._forward_hooks  # the guard was removed
     assert model.calls == 2 * ITERS_PER_EPOCH
 
 
@@ -216,6 +242,7 @@ def test_pure_checks():
     assert list(non_finite_tensors(state, 'ckpt', ['ckpt.c.*'])) == [
         'ckpt.b.0'
     ]
+    assert declared_non_finite(TinyModel()) == ['pseudo_labels.threshold']
 
 
 # ------------------------------------------------------------ two gloo ranks

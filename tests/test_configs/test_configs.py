@@ -48,7 +48,7 @@ def test_models_build(name):
     cfg = Config.fromfile(osp.join(REPO, 'configs', name))
     model = MODELS.build(cfg.model)
     if name == 'ssl_prw.py':
-        # paper settings (Sec. 4.2, DESIGN.md sec. 3)
+        # paper settings (Sec. 4.2; docs/configs.md lists them with their sources)
         assert cfg.model.backbone.depth == 50
         assert cfg.model.exemplar_branch.scales == [(112, 48), (224, 96),
                                                     (448, 192)]

@@ -11,6 +11,8 @@ import torch
 from mmssl.testing import render_tiny_synthps, tiny_ssl_config
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+#: Holds _mmssl_state_dump_hook.py, which the training processes import.
+HOOK_DIR = osp.dirname(osp.abspath(__file__))
 
 
 def free_port():
@@ -40,7 +42,7 @@ def write_config(root, tmp):
         step for step in cfg.train_dataloader.dataset.pipeline
         if step['type'] != 'RandomFlip'
     ]
-    cfg.custom_imports = dict(imports=['mmssl', 'mmssl.testing'],
+    cfg.custom_imports = dict(imports=['mmssl', '_mmssl_state_dump_hook'],
                               allow_failed_imports=False)
     cfg.custom_hooks.append(
         dict(type='DumpTrainingStateHook', out_dir=str(tmp / 'dump_PLACEHOLDER')))
@@ -62,8 +64,11 @@ def load(tmp, name, rank):
 def test_two_gloo_ranks_match_each_other_and_one_process(tmp_path):
     root = render_tiny_synthps(str(tmp_path / 'synthps'))
     cfg = write_config(root, tmp_path)
+    python_path = os.pathsep.join(
+        p for p in (HOOK_DIR, os.environ.get('PYTHONPATH')) if p)
     env = dict(os.environ, PYTHON=sys.executable, PORT=str(free_port()),
-               OMP_NUM_THREADS='1', CUDA_VISIBLE_DEVICES='')
+               OMP_NUM_THREADS='1', CUDA_VISIBLE_DEVICES='',
+               PYTHONPATH=python_path)
     run(['bash', 'tools/dist_train.sh', cfg, '2', '--work-dir',
          str(tmp_path / 'ddp'), '--cfg-options',
          f'custom_hooks.2.out_dir={tmp_path / "ddp_dump"}'], env)

@@ -13,7 +13,6 @@ import torch
 from mmssl.datasets import PRWDataset
 from mmssl.evaluation import evaluate_arrays, load_saved_arrays
 from mmssl.testing import write_tiny_cuhk_root, write_tiny_prw_root
-from mmssl.testing.tiny_searcher import load_module_from_path
 
 ROOT = Path(__file__).resolve().parents[2]
 DIM = 64
@@ -170,9 +169,9 @@ def test_wrong_counts_and_shapes_are_named(prw_root):
         evaluate_arrays(dict(config, split='train', box_reading='seqnet'), **arrays)
 
 
-def test_command_line_with_a_shipped_config(prw_root, tmp_path, capsys):
-    tool = load_module_from_path('mmssl_tools_eval_arrays',
-                                 ROOT / 'tools' / 'analysis_tools' / 'eval_arrays.py')
+def test_command_line_with_a_shipped_config(prw_root, tmp_path, capsys,
+                                           load_tool):
+    tool = load_tool('analysis_tools/eval_arrays.py')
     arrays = oracle_arrays(PRWDataset(data_root=prw_root, split='test'))
     with open(tmp_path / 'arrays.pkl', 'wb') as f:
         pickle.dump(arrays, f)

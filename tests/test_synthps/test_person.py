@@ -3,9 +3,10 @@ import numpy as np
 import pytest
 
 from mmssl.synthps.appearance import PersonAppearance
-from mmssl.synthps.person import (BAG, HAIR, SKIN, UPPER, Pose,
-                                           draw_person_labels, random_pose,
-                                           render_person)
+from mmssl.synthps.person import render_person
+from mmssl.synthps.person_labels import (BAG, HAIR, SKIN, UPPER,
+                                         draw_person_labels)
+from mmssl.synthps.pose import Pose, random_pose
 
 STRIPED = PersonAppearance(
     upper_colour=0, upper_pattern='hstripes', pattern_colour=4, sleeves='long',

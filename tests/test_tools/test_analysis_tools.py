@@ -6,11 +6,6 @@ from pathlib import Path
 import cv2
 import pytest
 
-from mmssl.testing.tiny_searcher import load_module_from_path
-
-ROOT = Path(__file__).resolve().parents[2]
-TOOLS = ROOT / 'tools' / 'analysis_tools'
-
 
 def assert_png(path, min_bytes=10000):
     data = Path(path).read_bytes()
@@ -20,8 +15,8 @@ def assert_png(path, min_bytes=10000):
     return image
 
 
-def test_tsne_features(tiny_searcher, tmp_path, capsys):
-    tool = load_module_from_path('mmssl_tools_tsne', TOOLS / 'tsne_features.py')
+def test_tsne_features(tiny_searcher, tmp_path, capsys, load_tool):
+    tool = load_tool('analysis_tools/tsne_features.py')
     out = tool.main([tiny_searcher['config'], tiny_searcher['checkpoint'],
                      '--out', str(tmp_path / 'tsne.png'), '--max-ids', '3',
                      '--perplexity', '5', '--threads', '1'])
@@ -43,9 +38,8 @@ def hook_line(stats):
             + json.dumps(stats) + '\n')
 
 
-def test_plot_pseudo_label_quality(tmp_path, capsys):
-    tool = load_module_from_path('mmssl_tools_pl_quality',
-                        TOOLS / 'plot_pseudo_label_quality.py')
+def test_plot_pseudo_label_quality(tmp_path, capsys, load_tool):
+    tool = load_tool('analysis_tools/plot_pseudo_label_quality.py')
     logs = []
     for run, shift in (('ssl', 0.0), ('ablation', -0.2)):
         lines = ['2026/11/29 15:20:00 - mmengine - INFO - Epoch(train) [1][50/200]\n']
@@ -72,8 +66,8 @@ def test_plot_pseudo_label_quality(tmp_path, capsys):
         tool.parse_args(logs + ['--labels', 'one'])
 
 
-def test_plot_gallery_size(tmp_path, capsys):
-    tool = load_module_from_path('mmssl_tools_gallery_size', TOOLS / 'plot_gallery_size.py')
+def test_plot_gallery_size(tmp_path, capsys, load_tool):
+    tool = load_tool('analysis_tools/plot_gallery_size.py')
     sizes = (50, 100, 500, 1000, 2000, 4000)
     # a test run: one JSON object, the default protocol gallery_100 un-suffixed
     test_run = {f'search/gallery_{n}/mAP': 0.9 - 0.05 * i

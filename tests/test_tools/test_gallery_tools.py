@@ -10,17 +10,11 @@ import pytest
 import mmssl.apis.gallery_indexing as indexing
 from mmssl.apis import GalleryIndex, detect_and_embed_batch
 from mmssl.testing.footage import write_test_video
-from mmssl.testing.tiny_searcher import load_module_from_path
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope='module')
-def tools():
-    return (load_module_from_path('mmssl_tools_index_gallery',
-                                  ROOT / 'tools' / 'index_gallery.py'),
-            load_module_from_path('mmssl_tools_search_gallery',
-                                  ROOT / 'tools' / 'search_gallery.py'))
+def tools(load_tool):
+    return load_tool('index_gallery.py'), load_tool('search_gallery.py')
 
 
 @pytest.fixture(scope='module')
@@ -140,13 +134,11 @@ def test_search_by_box_and_by_crop(tools, tiny_searcher, footage, tmp_path, caps
         search_tool.main([out, '--query-crop', str(crop)])
 
 
-def test_serve_gallery_app_routes(tiny_searcher, footage, tmp_path):
+def test_serve_gallery_app_routes(tiny_searcher, footage, tmp_path, load_tool):
     """tools/serve_gallery.py's app, through Flask's test client (no browser)."""
     pytest.importorskip('flask', reason='the web page needs Flask (mmssl[demo])')
-    serve = load_module_from_path('mmssl_tools_serve_gallery',
-                                  ROOT / 'tools' / 'serve_gallery.py')
-    index_tool = load_module_from_path('mmssl_tools_index_gallery',
-                                       ROOT / 'tools' / 'index_gallery.py')
+    serve = load_tool('serve_gallery.py')
+    index_tool = load_tool('index_gallery.py')
     out = str(tmp_path / 'index')
     index_tool.main(index_argv(tiny_searcher, '--images', footage['images'], '--out',
                                out))

@@ -6,14 +6,10 @@ import cv2
 import numpy as np
 import pytest
 
-from mmssl.testing.tiny_searcher import load_module_from_path
-
-ROOT = Path(__file__).resolve().parents[2]
-
 
 @pytest.fixture(scope='module')
-def demo():
-    return load_module_from_path('mmssl_tools_search_demo', ROOT / 'tools' / 'search_demo.py')
+def demo(load_tool):
+    return load_tool('search_demo.py')
 
 
 def assert_png(path, min_bytes=20000):

@@ -8,11 +8,8 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from mmssl.testing.tiny_searcher import load_module_from_path
 from mmssl.utils import (apply_thread_policy, config_num_threads, resolve_num_threads,
                          set_runner_threads)
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -64,18 +61,17 @@ def test_set_runner_threads():
     assert config_num_threads(bare) == 2
 
 
-def test_tools_test_passes_threads_to_the_runner(monkeypatch):
-    tool = load_module_from_path('mmssl_tools_test', ROOT / 'tools' / 'test.py')
+def test_tools_test_passes_threads_to_the_runner(monkeypatch, load_tool):
+    tool = load_tool('test.py')
     monkeypatch.setattr(sys, 'argv', ['test.py', 'cfg.py', 'ckpt.pth', '--threads', '2'])
     assert tool.parse_args().threads == 2
 
 
 def test_search_demo_applies_the_config_policy(tiny_searcher, tmp_path, restore_threads,
-                                                capsys):
+                                                capsys, load_tool):
     """The tiny config has no TorchThreadsHook: --threads sets the count; a config
     with the hook sets it without --threads."""
-    demo = load_module_from_path('mmssl_tools_search_demo',
-                                 ROOT / 'tools' / 'search_demo.py')
+    demo = load_tool('search_demo.py')
     frames = sorted((Path(tiny_searcher['data_root']) / 'frames').glob('*.jpg'))[:2]
     argv = ['--query-image', str(frames[0]), '--query-box', '20', '10', '40', '70',
             '--gallery', str(frames[1]), '--topk', '1', '--score-thr', '0',

@@ -20,30 +20,26 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     """Parse the command line."""
-    parser = argparse.ArgumentParser(
-        description='Plot search mAP (or top-k) against CUHK-SYSU gallery size')
-    parser.add_argument('results', nargs='+', help='MMEngine metric JSON files')
-    parser.add_argument('--labels', nargs='+', help='a name per file')
+    from mmssl.utils import parse_run_plot_args, run_plot_parser
+    parser = run_plot_parser(
+        'Plot search mAP (or top-k) against CUHK-SYSU gallery size', 'results',
+        'MMEngine metric JSON files', 'gallery_size.png',
+        'CUHK-SYSU: search vs gallery size')
     parser.add_argument('--metric', default='mAP', help='mAP, top1, ...')
     parser.add_argument('--prefix', default='search', help='metric key prefix')
     parser.add_argument('--default-size', type=int, default=100,
                         help='gallery size of the un-suffixed default protocol')
     parser.add_argument('--dashed', nargs='*', default=[],
                         help='labels drawn dashed (e.g. weakly supervised runs)')
-    parser.add_argument('--out', default='gallery_size.png', help='output PNG')
-    parser.add_argument('--title', default='CUHK-SYSU: search vs gallery size')
-    args = parser.parse_args(argv)
-    if args.labels is not None and len(args.labels) != len(args.results):
-        parser.error(f'{len(args.labels)} --labels for {len(args.results)} files')
-    return args
+    return parse_run_plot_args(parser, 'results', argv)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> str:
     """Read the metric files, print the curves, draw; return the PNG path."""
     args = parse_args(argv)
     from mmssl.visualization import (gallery_size_curve, plot_gallery_size,
-                                     read_metric_records, save_figure)
-    names = args.labels or [osp.splitext(osp.basename(p))[0] for p in args.results]
+                                     read_metric_records, run_names, save_figure)
+    names = run_names(args.results, args.labels)
     curves = {}
     for name, path in zip(names, args.results):
         curve = {}

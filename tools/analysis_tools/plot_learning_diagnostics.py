@@ -25,33 +25,19 @@ COLUMNS = (('nn_precision_combined', 'NN M'), ('nn_precision_instance', 'NN M_I'
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     """Parse the command line."""
-    parser = argparse.ArgumentParser(
-        description='Plot the learning diagnostics per epoch from training logs')
-    parser.add_argument('logs', nargs='+', help='MMEngine text logs')
-    parser.add_argument('--labels', nargs='+',
-                        help='a name per log (default: the log file names)')
-    parser.add_argument('--out', default='learning_diagnostics.png',
-                        help='output PNG')
-    parser.add_argument('--title', default='Learning diagnostics')
-    args = parser.parse_args(argv)
-    if args.labels is not None and len(args.labels) != len(args.logs):
-        parser.error(f'{len(args.labels)} --labels for {len(args.logs)} logs')
-    return args
+    from mmssl.utils import parse_log_plot_args
+    return parse_log_plot_args(
+        'Plot the learning diagnostics per epoch from training logs',
+        'learning_diagnostics.png', 'Learning diagnostics', argv)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> str:
     """Read the logs, print a table, draw; return the PNG path."""
     args = parse_args(argv)
     from mmssl.visualization import (plot_learning_diagnostics,
-                                     read_pseudo_label_stats, save_figure)
-    names = args.labels or [osp.splitext(osp.basename(p))[0] for p in args.logs]
-    runs = {}
-    for name, path in zip(names, args.logs):
-        stats = read_pseudo_label_stats(path)
-        if not stats:
-            raise ValueError(f'{path}: no "pseudo labels {{...}}" line (was '
-                             'PseudoLabelHook in the config?)')
-        runs[name] = stats
+                                     read_runs_pseudo_label_stats, save_figure)
+    runs = read_runs_pseudo_label_stats(args.logs, args.labels)
+    for name, stats in runs.items():
         print(f'{name}: {len(stats)} labelled epochs')
         print('  epoch ' + ' '.join(f'{title:>8}' for _, title in COLUMNS))
         for s in stats:

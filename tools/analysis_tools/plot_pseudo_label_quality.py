@@ -18,33 +18,19 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     """Parse the command line."""
-    parser = argparse.ArgumentParser(
-        description='Plot pseudo-label precision/recall per epoch from training logs')
-    parser.add_argument('logs', nargs='+', help='MMEngine text logs')
-    parser.add_argument('--labels', nargs='+',
-                        help='a name per log (default: the log file names)')
-    parser.add_argument('--out', default='pseudo_label_quality.png',
-                        help='output PNG')
-    parser.add_argument('--title', default='Pseudo-label quality')
-    args = parser.parse_args(argv)
-    if args.labels is not None and len(args.labels) != len(args.logs):
-        parser.error(f'{len(args.labels)} --labels for {len(args.logs)} logs')
-    return args
+    from mmssl.utils import parse_log_plot_args
+    return parse_log_plot_args(
+        'Plot pseudo-label precision/recall per epoch from training logs',
+        'pseudo_label_quality.png', 'Pseudo-label quality', argv)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> str:
     """Read the logs, print the figures, draw; return the PNG path."""
     args = parse_args(argv)
     from mmssl.visualization import (plot_pseudo_label_quality,
-                                     read_pseudo_label_stats, save_figure)
-    names = args.labels or [osp.splitext(osp.basename(p))[0] for p in args.logs]
-    runs = {}
-    for name, path in zip(names, args.logs):
-        stats = read_pseudo_label_stats(path)
-        if not stats:
-            raise ValueError(f'{path}: no "pseudo labels {{...}}" line (was '
-                             'PseudoLabelHook in the config?)')
-        runs[name] = stats
+                                     read_runs_pseudo_label_stats, save_figure)
+    runs = read_runs_pseudo_label_stats(args.logs, args.labels)
+    for name, stats in runs.items():
         print(f'{name}: {len(stats)} labelling epochs')
         for s in stats:
             print('  epoch {:>3}  cluster P {}  R {}  multilabel P {}  R {}'.format(

@@ -22,13 +22,9 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     """Parse the command line."""
-    from mmengine.config import DictAction
-
-    from mmssl.utils import add_threads_argument
-    parser = argparse.ArgumentParser(
-        description='t-SNE of ground-truth box embeddings by identity and scale')
-    parser.add_argument('config', help='model config file')
-    parser.add_argument('checkpoint', help='checkpoint file')
+    from mmssl.utils import add_model_run_arguments, model_tool_parser
+    parser = model_tool_parser(
+        't-SNE of ground-truth box embeddings by identity and scale')
     parser.add_argument('--out', default='tsne.png', help='output PNG')
     parser.add_argument('--split', choices=['train', 'test'], default='train',
                         help="the config's train dataset or test gallery")
@@ -37,10 +33,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--data-root', help="override the dataset's data_root")
     parser.add_argument('--perplexity', type=float, default=30.0)
     parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--device', default='cpu')
-    add_threads_argument(parser)
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override settings of the config, key=value')
+    add_model_run_arguments(parser)
     args = parser.parse_args(argv)
     if args.max_ids < 1:
         parser.error('--max-ids must be >= 1')

@@ -5,6 +5,11 @@ iterations, after the optimiser step, with an ``assert`` (gone under ``python -O
 :class:`InvalidLossHook` checks every iteration, between the loss and the optimiser
 step, names the loss terms that are not finite, and refuses to write a checkpoint
 that holds non-finite weights, so a diverged run never overwrites a good checkpoint.
+
+A module may hold buffers that are legitimately NaN or infinite in a checkpoint (the
+pseudo-label store's ``threshold`` before the first labels): it lists their names in
+a class attribute ``non_finite_buffers`` (:data:`NON_FINITE_BUFFERS`), and the hook
+allows them wherever that module sits in the model.
 """
 import fnmatch
 from typing import Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
@@ -12,13 +17,17 @@ from typing import Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 import torch
 from mmengine import dist
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from mmengine.runner import EpochBasedTrainLoop, Runner
+from torch.utils.hooks import RemovableHandle
 
 from mmdet.registry import HOOKS
 
+from .ssl_model import unwrap_model
+
 LOSS_KEY = 'loss'
 """A log variable is a loss term when its name holds this (``parse_losses`` rule)."""
+NON_FINITE_BUFFERS = 'non_finite_buffers'
+"""The class attribute of a module that names its buffers allowed to be non-finite."""
 
 
 # ---------------------------------------------------------------- pure checks
@@ -96,6 +105,16 @@ def non_finite_tensors(state: object,
             yield from non_finite_tensors(value, name, allow)
 
 
+def declared_non_finite(model: torch.nn.Module) -> List[str]:
+    """``state_dict`` names of the buffers that modules of ``model`` declare may
+    be non-finite (their :data:`NON_FINITE_BUFFERS` attribute)."""
+    names = []
+    for prefix, module in model.named_modules():
+        for buffer in getattr(module, NON_FINITE_BUFFERS, ()):
+            names.append(f'{prefix}.{buffer}' if prefix else buffer)
+    return names
+
+
 def count_ranks_with(flag: bool, device: torch.device) -> int:
     """How many ranks raise ``flag`` (``int(flag)`` outside distributed runs).
 
@@ -121,20 +140,27 @@ class InvalidLossHook(Hook):
 
     Three checks:
 
-    * **before the optimiser step**, every iteration: the hook wraps the model's
-      ``parse_losses`` (which MMEngine's ``train_step`` calls between the forward
-      pass and ``optim_wrapper.update_params``, plain or DDP-wrapped) and raises
-      when a loss term or the total is NaN or infinite. No gradient is applied.
-      In a distributed run the ranks agree (one tiny ``all_reduce`` per
+    * **before the optimiser step**, every iteration: during training the hook
+      keeps a PyTorch forward hook (``register_forward_hook``) on the model,
+      unwrapped from DDP. MMEngine's ``train_step``, plain or DDP-wrapped, calls
+      the model in ``mode='loss'`` and only then ``parse_losses`` and
+      ``optim_wrapper.update_params``; so when a forward pass returns a dict of
+      losses, the hook parses them with the model's own ``parse_losses`` and
+      raises when a loss term or the total is NaN or infinite. No gradient is
+      applied. In a distributed run the ranks agree (one tiny ``all_reduce`` per
       iteration), so all of them stop instead of waiting on each other.
-    * **after the iteration**, for a model whose own ``train_step`` does not call
-      ``parse_losses``: the logged loss terms (the step has been applied then).
+    * **after the iteration**, for a model whose own ``train_step`` computes its
+      losses without calling the model (``self.forward(...)`` or ``self.loss(...)``
+      directly, which runs no forward hook): the logged loss terms (the step has
+      been applied then).
     * **before any checkpoint is written** (``before_save_checkpoint``): every
       floating-point tensor of the model's ``state_dict`` and of the optimiser
       state must be finite, else the file is not written. MMEngine's
       ``CheckpointHook`` saves at the end of an epoch (or every N iterations),
       after this hook's checks, so a checkpoint of a diverged run never replaces
-      a good one.
+      a good one. Buffers that modules declare in ``non_finite_buffers`` (the
+      ``PseudoLabelStore``'s ``threshold``, NaN until the first labels) and
+      those matched by ``allow_non_finite`` may be non-finite.
 
     The message names the non-finite loss terms with their values, the epoch
     and the iteration as the log prints them (1-based), e.g.
@@ -142,20 +168,18 @@ class InvalidLossHook(Hook):
     loss_dml=nan (total loss=nan)``.
 
     Args:
-        allow_non_finite: ``fnmatch`` patterns of ``state_dict`` names that may
-            hold NaN/inf in a checkpoint; the default allows the pseudo-label
-            store's ``threshold``, NaN until the first labels exist.
+        allow_non_finite: further ``fnmatch`` patterns of ``state_dict`` names
+            that may hold NaN/inf in a checkpoint.
     """
 
     priority = 'ABOVE_NORMAL'
 
-    def __init__(self,
-                 allow_non_finite: Sequence[str] = ('*pseudo_labels.threshold',
-                                                    )) -> None:
+    def __init__(self, allow_non_finite: Sequence[str] = ()) -> None:
         self.allow_non_finite = tuple(allow_non_finite)
+        self._declared: Tuple[str, ...] = ()
         self._batch_idx = 0
         self._checked_iter: Optional[int] = None
-        self._guarded: Optional[Tuple[torch.nn.Module, bool, object]] = None
+        self._guard: Optional[RemovableHandle] = None
 
     # --------------------------------------------------------------- messages
 
@@ -167,8 +191,10 @@ class InvalidLossHook(Hook):
                     f'{runner.iter + 1})')
         return f'iteration {runner.iter + 1}'
 
-    def _raise(self, runner: Runner, log_vars: Mapping[str, object],
-               when: str) -> None:
+    def _stop(self, runner: Runner, log_vars: Mapping[str, object],
+              when: str) -> None:
+        """Remove the forward hook and raise the error for ``log_vars``."""
+        self._remove_guard()
         terms = loss_terms(log_vars)
         bad = non_finite_values(terms)
         total = bad.pop(LOSS_KEY, None)
@@ -187,42 +213,37 @@ class InvalidLossHook(Hook):
 
     def _check_before_step(self, runner: Runner,
                            log_vars: Mapping[str, object]) -> None:
-        terms = loss_terms(log_vars)
-        finite = all_finite(terms)
+        finite = all_finite(loss_terms(log_vars))
         self._checked_iter = runner.iter
         if count_ranks_with(not bool(finite), finite.device):
-            self._raise(
+            self._stop(
                 runner, log_vars,
                 'training stopped before the optimiser step (no gradient of '
                 'this iteration was applied)')
 
     def before_train(self, runner: Runner) -> None:
-        """Wrap the model's ``parse_losses`` with the check."""
-        if self._guarded is not None:
+        """Register the forward hook on the model; note its declared
+        non-finite buffers."""
+        model = unwrap_model(runner)
+        self._declared = tuple(declared_non_finite(model))
+        if self._guard is not None:
             return
-        model = runner.model.module if is_model_wrapper(
-            runner.model) else runner.model
-        had_own = 'parse_losses' in vars(model)
-        original = model.parse_losses
 
-        def guarded_parse_losses(losses):
-            loss, log_vars = original(losses)
-            self._check_before_step(runner, log_vars)
-            return loss, log_vars
+        def check_losses(module, args, output):
+            if isinstance(output, Mapping) and loss_terms(output):
+                _, log_vars = module.parse_losses(output)
+                self._check_before_step(runner, log_vars)
 
-        model.parse_losses = guarded_parse_losses
-        self._guarded = (model, had_own, original)
+        self._guard = model.register_forward_hook(check_losses)
 
     def after_train(self, runner: Runner) -> None:
-        """Give the model its own ``parse_losses`` back."""
-        if self._guarded is None:
-            return
-        model, had_own, original = self._guarded
-        if had_own:
-            model.parse_losses = original
-        else:
-            del model.parse_losses
-        self._guarded = None
+        """Remove the forward hook."""
+        self._remove_guard()
+
+    def _remove_guard(self) -> None:
+        if self._guard is not None:
+            self._guard.remove()
+            self._guard = None
 
     def before_train_iter(self,
                           runner: Runner,
@@ -236,24 +257,26 @@ class InvalidLossHook(Hook):
                          batch_idx: int,
                          data_batch=None,
                          outputs: Optional[Mapping[str, object]] = None) -> None:
-        """Check the logged losses when ``parse_losses`` was not called."""
+        """Check the logged losses when no forward pass returned them."""
         if self._checked_iter == runner.iter or not outputs:
             return
         if not bool(all_finite(loss_terms(outputs))):
-            self._raise(
+            self._stop(
                 runner, outputs,
-                'training stopped after the optimiser step (the model does not '
-                'call parse_losses); no checkpoint is written from here')
+                'training stopped after the optimiser step (the model computed '
+                'its losses without a forward call); no checkpoint is written '
+                'from here')
 
     # ------------------------------------------------------------ checkpoints
 
     def before_save_checkpoint(self, runner: Runner, checkpoint: dict) -> None:
         """Refuse to write a checkpoint whose weights or optimiser state is not
         finite (the file is not written; the previous ones stay)."""
+        allowed = [f'state_dict.{p}'
+                   for p in self._declared + self.allow_non_finite]
         names: List[str] = list(
             non_finite_tensors(checkpoint.get('state_dict', {}), 'state_dict',
-                               [f'state_dict.{p}' for p in
-                                self.allow_non_finite]))
+                               allowed))
         names += non_finite_tensors(checkpoint.get('optimizer', {}),
                                     'optimizer')
         if names:

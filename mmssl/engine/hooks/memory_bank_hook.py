@@ -6,15 +6,12 @@ import torch
 from mmengine.dataset import Compose
 from mmengine.dist import all_reduce, is_main_process
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 from mmengine.utils import ProgressBar
 from mmdet.registry import HOOKS
 
-
-def unwrap_model(runner: Runner) -> torch.nn.Module:
-    """The runner's model without its DDP (or other) wrapper."""
-    return runner.model.module if is_model_wrapper(runner.model) else runner.model
+from .ssl_model import (MEMORY_BANK_HOOK, check_ssl_dataset,
+                        population_norm_head, ssl_model, unwrap_model)
 
 
 @HOOKS.register_module()
@@ -26,6 +23,8 @@ class MemoryBankHook(Hook):
     M_I from the main branch's embedding of the ground-truth box (the box used as a
     proposal), M_M from the mean exemplar feature f^h (or f_i without the exemplar
     branch). During training the detector itself keeps them up to date (Eq. 5).
+    The model and the training set must offer what
+    :mod:`mmssl.engine.hooks.ssl_model` declares (checked before training).
 
     An embedding head that normalises with population statistics
     (``ReIDEmbeddingHead(norm_stats='population')``) has, before training, only
@@ -81,8 +80,9 @@ class MemoryBankHook(Hook):
 
     def before_train(self, runner: Runner) -> None:
         """Size the banks to the training set and fill them, unless restored."""
-        model = unwrap_model(runner)
+        model = ssl_model(runner, MEMORY_BANK_HOOK)
         dataset = runner.train_dataloader.dataset
+        check_ssl_dataset(dataset, MEMORY_BANK_HOOK)
         num = dataset.num_instances
         memory = model.memory
         if (memory.num_samples == num and bool(memory.initialised)
@@ -147,9 +147,8 @@ class MemoryBankHook(Hook):
     def _calibrate(self, runner: Runner, model: torch.nn.Module, loader) -> None:
         """Estimate the embedding head's population statistics from the
         ground-truth boxes of the first ``calibration_images`` images."""
-        head = getattr(model.roi_head, 'embedding_head', None)
-        if (self.calibration_images <= 0 or head is None
-                or getattr(head, 'norm_stats', None) != 'population'):
+        head = population_norm_head(model)
+        if self.calibration_images <= 0 or head is None:
             return
         seen = 0
         with head.calibrating():
@@ -163,8 +162,7 @@ class MemoryBankHook(Hook):
                 if seen >= self.calibration_images:
                     break
         # ranks saw different images: every rank takes the mean estimate
-        for stat in (head.norm.running_mean, head.norm.running_var,
-                     head.domain_mean, head.domain_var):
+        for stat in head.population_statistics():
             all_reduce(stat, op='mean')
         runner.logger.info(f'embedding head: population statistics estimated '
                            f'from the boxes of {seen} images')

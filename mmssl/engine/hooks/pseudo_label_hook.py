@@ -13,7 +13,8 @@ from mmssl.diagnostics import crop_histograms, neighbour_identity_precision
 from mmssl.labels import generate_pseudo_labels, pairwise_precision_recall
 from mmssl.labels.degenerate_clusters import (dissolve_large_clusters,
                                               largest_cluster)
-from .memory_bank_hook import unwrap_model
+from .ssl_model import (PSEUDO_LABEL_HOOK, check_ssl_dataset, ssl_model,
+                        unwrap_model)
 
 
 @HOOKS.register_module()
@@ -91,6 +92,12 @@ class PseudoLabelHook(Hook):
         self.diagnostics = diagnostics
         self.independence_threshold: Optional[float] = None
         self._colour_features: Optional[np.ndarray] = None
+
+    def before_train(self, runner: Runner) -> None:
+        """Check that the model and the training set offer what the hook uses
+        (:mod:`mmssl.engine.hooks.ssl_model`)."""
+        ssl_model(runner, PSEUDO_LABEL_HOOK)
+        check_ssl_dataset(runner.train_dataloader.dataset, PSEUDO_LABEL_HOOK)
 
     def before_train_epoch(self, runner: Runner) -> None:
         """Recompute and broadcast the labels when this epoch is due."""

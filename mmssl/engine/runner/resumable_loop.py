@@ -4,7 +4,7 @@ from typing import Optional
 from mmdet.registry import LOOPS
 from mmengine.runner import EpochBasedTrainLoop
 
-from ..hooks.random_state_hook import set_random_states
+from ..random_states import set_random_states
 
 
 @LOOPS.register_module()
@@ -17,15 +17,24 @@ class ResumableEpochBasedTrainLoop(EpochBasedTrainLoop):
     batches of the current epoch that the checkpoint already trained (they are
     drawn from the dataloader, so the sampler and the pipeline's random streams
     advance as in the uninterrupted run) and then restores the random states
-    that :class:`RandomStateHook` saved with the checkpoint, so the following
-    iterations draw the same random numbers (proposal sampling, flips...) as the
-    uninterrupted run. With ``num_workers=0``, or workers whose randomness comes
+    that :class:`RandomStateHook` saved with the checkpoint and handed over with
+    :meth:`resume_random_states` (the loop owns them from then on), so the
+    following iterations draw the same random numbers (proposal sampling,
+    flips...) as the uninterrupted run. With ``num_workers=0``, or workers whose randomness comes
     from the per-epoch seed, the resumed run then matches the uninterrupted one.
 
     Args: as :class:`mmengine.runner.EpochBasedTrainLoop`.
     """
 
-    pending_random_states: Optional[dict] = None
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._pending_random_states: Optional[dict] = None
+
+    def resume_random_states(self, states: dict) -> None:
+        """Apply ``states`` (:func:`~mmssl.engine.random_states.get_random_states`)
+        where the resumed checkpoint stopped: before the first batch it did not
+        train."""
+        self._pending_random_states = states
 
     def run_epoch(self) -> None:
         """Run one epoch, skipping the batches a resumed checkpoint already did."""
@@ -51,6 +60,6 @@ class ResumableEpochBasedTrainLoop(EpochBasedTrainLoop):
 
     def _restore_random_states(self) -> None:
         """Apply the random states of the resumed checkpoint, once."""
-        if self.pending_random_states is not None:
-            set_random_states(self.pending_random_states)
-            self.pending_random_states = None
+        if self._pending_random_states is not None:
+            set_random_states(self._pending_random_states)
+            self._pending_random_states = None

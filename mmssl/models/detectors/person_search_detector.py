@@ -129,7 +129,14 @@ class PersonSearchDetector(TwoStageDetector):
 
     def _detection_losses(self, x: Tuple[Tensor],
                           batch_data_samples: SampleList) -> dict:
-        """L_det: RPN and box-stage losses (as :meth:`TwoStageDetector.loss`)."""
+        """L_det: RPN and box-stage losses on the feature maps ``x``.
+
+        This is the RPN + RoI part of :meth:`TwoStageDetector.loss` (mmdet 3.3,
+        ``mmdet/models/detectors/two_stage.py``), not a call of it: that method
+        extracts the feature maps itself and returns only the losses, while the
+        re-id losses embed the ground-truth boxes from the same maps (one backbone
+        pass, whose gradient both reach). Calling it would run the backbone twice.
+        """
         losses = dict()
         proposal_cfg = self.train_cfg.get('rpn_proposal', self.test_cfg.rpn)
         rpn_data_samples = copy.deepcopy(batch_data_samples)

@@ -3,7 +3,7 @@ import torch.nn.functional as F
 from mmdet.registry import MODELS
 from torch import Tensor, nn
 
-from .functional.cluster_contrast import (NEGATIVE_SELECTIONS, REDUCTIONS,
+from .functional.cluster_contrast import (check_cluster_contrast_settings,
                                           cluster_contrast_loss)
 
 
@@ -45,18 +45,9 @@ class ClusterContrastLoss(nn.Module):
                  normalize_centroids: bool = False,
                  reduction: str = 'mean') -> None:
         super().__init__()
-        if negative_selection not in NEGATIVE_SELECTIONS:
-            raise ValueError(f'ClusterContrastLoss: negative_selection must be one '
-                             f'of {NEGATIVE_SELECTIONS}, got {negative_selection!r}')
-        if reduction not in REDUCTIONS:
-            raise ValueError(f'ClusterContrastLoss: reduction must be one of '
-                             f'{REDUCTIONS}, got {reduction!r}')
-        if not 0.0 < hard_negative_ratio <= 1.0:
-            raise ValueError(f'ClusterContrastLoss: hard_negative_ratio must lie in '
-                             f'(0, 1], got {hard_negative_ratio}')
-        if temperature <= 0:
-            raise ValueError(f'ClusterContrastLoss: temperature must be > 0, got '
-                             f'{temperature}')
+        check_cluster_contrast_settings(temperature, hard_negative_ratio,
+                                        negative_selection, reduction,
+                                        caller='ClusterContrastLoss')
         self.temperature = temperature
         self.hard_negative_ratio = hard_negative_ratio
         self.loss_weight = loss_weight

@@ -2,7 +2,8 @@
 from mmdet.registry import MODELS
 from torch import Tensor, nn
 
-from .functional.dynamic_multilabel import REDUCTIONS, dynamic_multilabel_loss
+from .functional.dynamic_multilabel import dynamic_multilabel_loss
+from .functional.reduction import check_reduction
 
 
 @MODELS.register_module()
@@ -28,9 +29,7 @@ class DynamicMultiLabelLoss(nn.Module):
     def __init__(self, delta: float = 5.0, loss_weight: float = 1.0,
                  reduction: str = 'mean') -> None:
         super().__init__()
-        if reduction not in REDUCTIONS:
-            raise ValueError(f'DynamicMultiLabelLoss: reduction must be one of '
-                             f'{REDUCTIONS}, got {reduction!r}')
+        check_reduction(reduction, 'DynamicMultiLabelLoss')
         self.delta = delta
         self.loss_weight = loss_weight
         self.reduction = reduction

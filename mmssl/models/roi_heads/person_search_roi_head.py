@@ -153,9 +153,18 @@ class PersonSearchRoIHead(CascadeRoIHead):
           ``NMS_THRESH_TEST`` and ``DETECTIONS_PER_IMAGE_TEST`` of
           ``defaults.py``).
 
-        The final NMS (``rcnn_test_cfg.nms``) keeps the index of each surviving
-        box, so that it carries the embedding of the last stage's RoI it was
-        regressed from.
+        The last head's public ``predict_by_feat`` (with ``rcnn_test_cfg=None``:
+        decoded boxes and class scores before NMS) gives the candidates; one NMS
+        (``rcnn_test_cfg.nms``) keeps the index of each surviving box, so that it
+        carries the embedding of the last stage's RoI it was regressed from.
+
+        Why not :meth:`CascadeRoIHead.predict_bbox`: its refinement
+        (``_refine_roi``) averages the stages' scores (``'mean'`` only), keeps
+        every refined RoI (no point between the stages for an NMS), and returns
+        neither the last stage's RoI features, which the embeddings need, nor
+        the indices of the boxes the final NMS keeps. The loop below is the same
+        refinement (each stage's ``_bbox_forward``, then the box head's public
+        ``regress_by_class`` per image) with those three additions.
 
         Returns:
             One :class:`InstanceData` per image with ``bboxes``, ``scores``, ``labels``
@@ -194,16 +203,15 @@ class PersonSearchRoIHead(CascadeRoIHead):
         embeddings = (self._embed(out['roi_feats'], out['bbox_feats'])
                       if self.with_reid else None)
 
-        results_list = []
         last_head = self.bbox_head[-1]
+        candidates = last_head.predict_by_feat(
+            rois=rois.split(num_per_img), cls_scores=cls_score.split(num_per_img),
+            bbox_preds=out['bbox_pred'].split(num_per_img),
+            batch_img_metas=batch_img_metas, rcnn_test_cfg=None, rescale=rescale)
         split_emb = (embeddings.split(num_per_img)
                      if embeddings is not None else [None] * len(num_per_img))
-        for img_rois, img_scores, img_preds, img_emb, meta in zip(
-                rois.split(num_per_img), cls_score.split(num_per_img),
-                out['bbox_pred'].split(num_per_img), split_emb, batch_img_metas):
-            raw = last_head._predict_by_feat_single(
-                img_rois, img_scores, img_preds, meta, rescale=rescale,
-                rcnn_test_cfg=None)
+        results_list = []
+        for raw, img_emb in zip(candidates, split_emb):
             dets, labels, inds = multiclass_nms(
                 raw.bboxes, raw.scores, rcnn_test_cfg.score_thr,
                 rcnn_test_cfg.nms, rcnn_test_cfg.max_per_img, return_inds=True)

@@ -1,6 +1,6 @@
 """The re-id embedding head: RoI feature map -> 256-d L2-normalised embedding."""
 import contextlib
-from typing import Iterator, Optional
+from typing import Iterator, List, Optional
 
 import torch
 import torch.nn as nn
@@ -205,6 +205,12 @@ class ReIDEmbeddingHead(BaseModule):
         mean.mul_(1 - factor).add_(embedded.mean(dim=0), alpha=factor)
         var.mul_(1 - factor).add_(embedded.var(dim=0, unbiased=True),
                                   alpha=factor)
+
+    def population_statistics(self) -> List[Tensor]:
+        """The running means and variances of every domain (the buffers
+        themselves), e.g. to average them over ranks after :meth:`calibrating`."""
+        return [self.norm.running_mean, self.norm.running_var, self.domain_mean,
+                self.domain_var]
 
     @contextlib.contextmanager
     def calibrating(self) -> Iterator[None]:

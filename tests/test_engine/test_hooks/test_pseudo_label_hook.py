@@ -8,7 +8,8 @@ import torch
 import torch.nn.functional as F
 
 from mmssl.engine.hooks import PseudoLabelHook
-from mmssl.models.memory import PersonMemory, PseudoLabelStore
+from mmssl.models.memory import PersonMemory
+from mmssl.models.pseudo_labels import PseudoLabelStore
 
 
 class FakeDataset:

@@ -52,24 +52,30 @@ def label_script():
     return [first, second]
 
 
-def import_memory_package():
-    """Import ``mmssl.models.memory`` without running ``mmssl/__init__.py``.
+def import_model_package(name):
+    """Import ``mmssl.models.<name>`` without running ``mmssl/__init__.py``.
 
     The package ``__init__`` imports every component of mmssl (about 10 s per
-    process on the 2-core test machine); the memory package needs none of them. The
-    parent packages are registered as bare namespace modules pointing at their
-    folders, so only ``mmssl/models/memory/`` (and mmdet's registry) is executed.
+    process on the 2-core test machine); the memory and pseudo-label packages
+    need none of them. The parent packages are registered as bare namespace
+    modules pointing at their folders, so only ``mmssl/models/<name>/`` (and
+    mmdet's registry) is executed.
     """
-    if 'mmssl.models.memory' in sys.modules:
-        return sys.modules['mmssl.models.memory']
-    package_dir = importlib.util.find_spec('mmssl').submodule_search_locations[0]
-    for name, folder in (('mmssl', package_dir),
-                         ('mmssl.models', os.path.join(package_dir, 'models'))):
-        if name not in sys.modules:
-            module = types.ModuleType(name)
+    full_name = f'mmssl.models.{name}'
+    if full_name in sys.modules:
+        return sys.modules[full_name]
+    if 'mmssl' in sys.modules:  # a namespace module of an earlier call
+        package_dir = list(sys.modules['mmssl'].__path__)[0]
+    else:
+        package_dir = importlib.util.find_spec(
+            'mmssl').submodule_search_locations[0]
+    for parent, folder in (('mmssl', package_dir),
+                           ('mmssl.models', os.path.join(package_dir, 'models'))):
+        if parent not in sys.modules:
+            module = types.ModuleType(parent)
             module.__path__ = [folder]
-            sys.modules[name] = module
-    return importlib.import_module('mmssl.models.memory')
+            sys.modules[parent] = module
+    return importlib.import_module(full_name)
 
 
 def run(rank, port, out_dir):
@@ -79,9 +85,8 @@ def run(rank, port, out_dir):
                                   rank=rank, world_size=WORLD_SIZE,
                                   timeout=datetime.timedelta(seconds=60))
     try:
-        memory_package = import_memory_package()
-        PersonMemory = memory_package.PersonMemory
-        PseudoLabelStore = memory_package.PseudoLabelStore
+        PersonMemory = import_model_package('memory').PersonMemory
+        PseudoLabelStore = import_model_package('pseudo_labels').PseudoLabelStore
         memory = PersonMemory(num_samples=NUM_SAMPLES, feat_dim=FEAT_DIM)
         for method, per_rank in memory_script():
             getattr(memory, method)(*per_rank[rank])

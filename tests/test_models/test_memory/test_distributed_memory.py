@@ -13,7 +13,8 @@ from pathlib import Path
 import torch
 import torch.multiprocessing as mp
 
-from mmssl.models.memory import PersonMemory, PseudoLabelStore
+from mmssl.models.memory import PersonMemory
+from mmssl.models.pseudo_labels import PseudoLabelStore
 
 WORKER_DIR = str(Path(__file__).resolve().parent)
 TOLERANCE = 1e-6

@@ -9,8 +9,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from .reduction import check_reduction, reduce_per_sample
+
 NEGATIVE_SELECTIONS = ('count', 'mass')
-REDUCTIONS = ('mean', 'sum', 'none')
 
 
 def hardest_negative_threshold(neg_logits: Tensor, ratio: float,
@@ -49,6 +50,22 @@ def hardest_negative_threshold(neg_logits: Tensor, ratio: float,
     return threshold, keep
 
 
+def check_cluster_contrast_settings(temperature: float, hard_negative_ratio: float,
+                                    negative_selection: str, reduction: str,
+                                    caller: str = 'cluster_contrast_loss') -> None:
+    """Raise ``ValueError`` (naming ``caller``) for a setting of
+    :func:`cluster_contrast_loss` outside its domain."""
+    if negative_selection not in NEGATIVE_SELECTIONS:
+        raise ValueError(f'{caller}: negative_selection must be one of '
+                         f'{NEGATIVE_SELECTIONS}, got {negative_selection!r}')
+    check_reduction(reduction, caller)
+    if not 0.0 < hard_negative_ratio <= 1.0:
+        raise ValueError(f'{caller}: hard_negative_ratio must lie in (0, 1], got '
+                         f'{hard_negative_ratio}')
+    if temperature <= 0:
+        raise ValueError(f'{caller}: temperature must be > 0, got {temperature}')
+
+
 def cluster_contrast_loss(feats: Tensor, centroids: Tensor, targets: Tensor,
                           temperature: float = 0.05, hard_negative_ratio: float = 0.6,
                           negative_selection: str = 'mass',
@@ -81,18 +98,8 @@ def cluster_contrast_loss(feats: Tensor, centroids: Tensor, targets: Tensor,
     Returns:
         The loss; 0 attached to ``feats`` when ``q == 0`` (unless ``'none'``).
     """
-    if negative_selection not in NEGATIVE_SELECTIONS:
-        raise ValueError(f'cluster_contrast_loss: negative_selection must be one of '
-                         f'{NEGATIVE_SELECTIONS}, got {negative_selection!r}')
-    if reduction not in REDUCTIONS:
-        raise ValueError(f'cluster_contrast_loss: reduction must be one of '
-                         f'{REDUCTIONS}, got {reduction!r}')
-    if not 0.0 < hard_negative_ratio <= 1.0:
-        raise ValueError(f'cluster_contrast_loss: hard_negative_ratio must lie in '
-                         f'(0, 1], got {hard_negative_ratio}')
-    if temperature <= 0:
-        raise ValueError(f'cluster_contrast_loss: temperature must be > 0, got '
-                         f'{temperature}')
+    check_cluster_contrast_settings(temperature, hard_negative_ratio,
+                                    negative_selection, reduction)
     if (feats.dim() != 2 or centroids.dim() != 2
             or feats.shape[1] != centroids.shape[1]):
         raise ValueError(f'cluster_contrast_loss: feats {tuple(feats.shape)} and '
@@ -129,8 +136,4 @@ def cluster_contrast_loss(feats: Tensor, centroids: Tensor, targets: Tensor,
             (threshold + torch.log(copies))[:, None],
         ], dim=1)
         per_feature = torch.logsumexp(terms, dim=1) - positive[:, 0]
-    if reduction == 'none':
-        return per_feature
-    if reduction == 'sum':
-        return per_feature.sum()
-    return per_feature.mean()
+    return reduce_per_sample(per_feature, reduction)

@@ -6,9 +6,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ...memory.csr import gather_csr_rows
-
-REDUCTIONS = ('mean', 'sum', 'none')
+from ...pseudo_labels.csr import gather_csr_rows
+from .reduction import check_reduction, reduce_per_sample
 
 
 def dynamic_multilabel_loss(feats: Tensor, memory: Tensor, positive_indptr: Tensor,
@@ -49,9 +48,7 @@ def dynamic_multilabel_loss(feats: Tensor, memory: Tensor, positive_indptr: Tens
         The loss (scalar, or ``(q,)`` for ``'none'``); 0 attached to ``feats`` when
         ``q == 0`` and the reduction is not ``'none'``.
     """
-    if reduction not in REDUCTIONS:
-        raise ValueError(f'dynamic_multilabel_loss: reduction must be one of '
-                         f'{REDUCTIONS}, got {reduction!r}')
+    check_reduction(reduction, 'dynamic_multilabel_loss')
     if feats.dim() != 2 or memory.dim() != 2 or feats.shape[1] != memory.shape[1]:
         raise ValueError(f'dynamic_multilabel_loss: feats {tuple(feats.shape)} and '
                          f'memory {tuple(memory.shape)} must be (q, d) and (N, d)')
@@ -90,8 +87,4 @@ def dynamic_multilabel_loss(feats: Tensor, memory: Tensor, positive_indptr: Tens
     pos_term = torch.where(num_pos > 0, pos_sum / num_pos.clamp_min(1), zeros)
     neg_term = torch.where(num_neg > 0, neg_sum / num_neg.clamp_min(1), zeros)
     per_person = delta * pos_term + neg_term
-    if reduction == 'none':
-        return per_person
-    if reduction == 'sum':
-        return per_person.sum()
-    return per_person.mean()
+    return reduce_per_sample(per_person, reduction)

@@ -1,4 +1,8 @@
-"""A hook that writes each rank's memory banks and pseudo labels to disk (tests)."""
+"""A hook that writes each rank's memory banks and pseudo labels to disk.
+
+Imported by the training processes of test_distributed.py through the config's
+``custom_imports`` (this folder is on their ``PYTHONPATH``); pytest does not
+collect it."""
 import os
 import os.path as osp
 

@@ -5,7 +5,7 @@ import torch
 from mmdet.registry import MODELS
 from mmengine.runner.checkpoint import load_state_dict as mmengine_load_state_dict
 
-from mmssl.models.memory import PseudoLabelStore
+from mmssl.models.pseudo_labels import PseudoLabelStore
 
 # positive sets of 5 rows, self included
 POSITIVES = [[0, 3], [1], [2, 4, 0], [3, 0], [4, 2]]

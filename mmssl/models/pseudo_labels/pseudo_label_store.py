@@ -38,6 +38,10 @@ class PseudoLabelStore(nn.Module):
             checkpoint loading, which resizes to the checkpoint's shapes).
     """
 
+    #: Buffers that a valid checkpoint may hold as NaN (``threshold`` before the
+    #: first labels); ``InvalidLossHook`` allows them.
+    non_finite_buffers = ('threshold', )
+
     def __init__(self, num_samples: int = 0) -> None:
         super().__init__()
         if num_samples < 0:
