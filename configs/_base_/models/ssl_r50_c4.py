@@ -69,7 +69,7 @@ model = dict(
     loss_dml=dict(type='DynamicMultiLabelLoss', delta=5.0, reduction='sum'),
     # Eq. 8 at each iteration ('iteration') or once per epoch ('epoch'): the
     # per-epoch labels until both are measured on SynthPS
-    multilabel_cadence='epoch',
+    multilabel_cadence='iteration',
     train_cfg=dict(
         rpn=dict(sampler=dict(num=256)),
         rpn_proposal=dict(nms_pre=12000, max_per_img=2000),

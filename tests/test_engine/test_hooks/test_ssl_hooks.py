@@ -56,7 +56,7 @@ def test_checkpoint_carries_banks_and_labels(trained):
 
 
 def test_pseudo_label_log_line(trained):
-    _, work_dir = trained
+    runner, work_dir = trained
     logs = [
         line for path in __import__('glob').glob(
             osp.join(work_dir, '*', '*.log')) for line in open(path)
@@ -69,4 +69,7 @@ def test_pseudo_label_log_line(trained):
                 'seconds', 'cluster_precision', 'multilabel_recall'):
         assert key in stats
     # Eq. 9 at epoch 1 with the config's t_s, alpha, beta
-    assert stats['threshold'] == pytest.approx(0.6 + 0.1 * np.exp(-0.1))
+    label_cfg = next(h for h in runner.cfg.custom_hooks
+                     if h['type'] == 'PseudoLabelHook')['label_cfg']
+    assert stats['threshold'] == pytest.approx(
+        label_cfg['t_s'] + label_cfg['alpha'] * np.exp(label_cfg['beta'] * 1))

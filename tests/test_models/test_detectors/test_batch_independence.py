@@ -45,8 +45,9 @@ def reid_model(config: str):
     return model.train()
 
 
-def scene(boxes, seed: int):
-    """A random image with its person boxes and box-shaped masks."""
+def scene(boxes, seed: int, first_row: int = 0):
+    """A random image with its person boxes (memory rows from ``first_row``) and
+    box-shaped masks."""
     generator = torch.Generator().manual_seed(seed)
     image = torch.randint(0, 255, (3, HEIGHT, WIDTH), dtype=torch.uint8,
                           generator=generator)
@@ -57,7 +58,7 @@ def scene(boxes, seed: int):
     gt = InstanceData()
     gt.bboxes = HorizontalBoxes(torch.tensor(boxes))
     gt.labels = torch.zeros(len(boxes), dtype=torch.long)
-    gt.instance_indices = torch.arange(len(boxes))
+    gt.instance_indices = torch.arange(first_row, first_row + len(boxes))
     masks = torch.zeros(len(boxes), HEIGHT, WIDTH, dtype=torch.uint8)
     for k, (x1, y1, x2, y2) in enumerate(boxes):
         masks[k, int(y1):int(y2), int(x1):int(x2)] = 1
@@ -72,7 +73,7 @@ def person_batch(partner_seed: int):
     person's batch, its crop bucket and every exemplar scale, but not its pixels'
     receptive field."""
     images, samples = zip(scene([PERSON], seed=0),
-                          scene([PARTNER], seed=100 + partner_seed))
+                          scene([PARTNER], seed=100 + partner_seed, first_row=1))
     return dict(inputs=list(images), data_samples=list(samples))
 
 
