@@ -15,7 +15,7 @@
    on average (the exact top 10 is then mostly near-ties of other persons): HNSW
    recall@10 against exact search, for the record.
 3. **Indexing throughput.** Frames per second of ``GalleryIndex.add_images`` (decode,
-   detect, embed, table and vector commits) for ``configs/ssl_synthps.py`` on 64
+   detect, embed, table and vector commits) for ``configs/ssl_r18c16-c4_6e_synthps.py`` on 64
    SynthPS test frames, one torch thread (the config's ``TorchThreadsHook``), batch
    sizes 1 and 4 (the config's test batch size). Without ``--checkpoint`` the
    weights are untrained: the cost per frame hardly depends on them (the second
@@ -148,7 +148,7 @@ def throughput(checkpoint, data_root, batch_sizes) -> dict:
     from mmssl.apis.gallery_sources import list_images
     from mmssl.datasets import SynthPSDataset
     from mmssl.utils import apply_thread_policy
-    cfg = Config.fromfile(osp.join(REPO, 'configs', 'ssl_synthps.py'))
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'ssl_r18c16-c4_6e_synthps.py'))
     SynthPSDataset(data_root=data_root, split='test', test_mode=True, pipeline=[],
                    render_cfg=cfg.test_dataloader.dataset.get('render_cfg'))
     frames = list_images(osp.join(data_root, 'frames'))[:64]
@@ -266,7 +266,7 @@ def report(figures: dict) -> None:
               f' (>= {TARGETS["recall"]})')
     if figures['throughput']:
         t = figures['throughput']
-        print(f'\nindexing throughput, configs/ssl_synthps.py, {t["threads"]} thread(s), '
+        print(f'\nindexing throughput, configs/ssl_r18c16-c4_6e_synthps.py, {t["threads"]} thread(s), '
               f'checkpoint {t["checkpoint"] or "none (untrained weights)"}')
         for batch_size, r in t['by_batch_size'].items():
             print(f'  batch {batch_size}: {r["frames_per_second"]:.2f} frames/s '

@@ -1,6 +1,6 @@
 """Issues 4 and 16 benchmark: training step time with and without the exemplar
 branch, and inference speed of the detector alone against the detector with the
-re-id head, on the SynthPS config (``configs/ssl_synthps.py``) and real SynthPS
+re-id head, on the SynthPS config (``configs/ssl_r18c16-c4_6e_synthps.py``) and real SynthPS
 batches.
 
 Targets: exemplar branch <= 1.5x the step time without it (issue 16; 1.6x in issue
@@ -198,7 +198,7 @@ def breakdown(models, optimizers, batches, repeats):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--config', default=osp.join(REPO, 'configs/ssl_synthps.py'))
+    parser.add_argument('--config', default=osp.join(REPO, 'configs/ssl_r18c16-c4_6e_synthps.py'))
     parser.add_argument('--data-root', default=osp.join(REPO, 'data/synthps'))
     parser.add_argument('--iters', type=int, default=20)
     parser.add_argument('--repeats', type=int, default=3,

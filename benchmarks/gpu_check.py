@@ -10,13 +10,13 @@ network), in one call:
    (``TORCH_CUDA_ARCH_LIST=9.0``, ``MAX_JOBS=16``), timing the build; a wheel built
    once is copied to ``--save-wheel`` (``$OUT`` by default) when it fits what comes
    back (16 MiB), so that a later call can carry it and skip the build;
-2. ``r50``: two training iterations of the R-50 paper model (``configs/ssl_prw.py``)
+2. ``r50``: two training iterations of the R-50 paper model (``configs/ssl_r50-c4_26e_prw.py``)
    on a 1500 x 900 pair, ImageNet weights when torch's cache holds them, else random
    init; seconds per iteration and peak GPU memory;
-3. ``synthps``: one epoch of ``configs/ssl_synthps.py`` on CUDA (200 iterations,
+3. ``synthps``: one epoch of ``configs/ssl_r18c16-c4_6e_synthps.py`` on CUDA (200 iterations,
    with the memory-bank fill and the pseudo labels); iterations per second and peak
    GPU memory;
-4. ``dist``: ``tools/dist_train.sh configs/ssl_synthps.py 1`` (one NCCL process) for
+4. ``dist``: ``tools/dist_train.sh configs/ssl_r18c16-c4_6e_synthps.py 1`` (one NCCL process) for
    a few iterations;
 5. ``labels``: ``generate_pseudo_labels`` at 1,000,000 rows, exact search, with
    faiss-gpu when it imports; otherwise it says so and uses the torch exact path
@@ -198,7 +198,7 @@ def check_r50(cpu_smoke: bool) -> None:
     from mmssl.testing.person_batches import person_batch  # noqa: PLC0415
     device = device_and_reset(cpu_smoke)
     init_default_scope('mmdet')
-    cfg = Config.fromfile(osp.join(REPO, 'configs', 'ssl_prw.py'))
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'ssl_r50-c4_26e_prw.py'))
     height, width = (900, 1500) if not cpu_smoke else (160, 224)
     if cpu_smoke:  # a few RoIs: res5 on the paper's 2 x 128 takes a minute on CPUs
         for stage in cfg.model.train_cfg.rcnn:
@@ -278,7 +278,7 @@ def check_synthps(cpu_smoke: bool) -> None:
 
 
 def synthps_config(cpu_smoke: bool, work_dir: str):
-    """``configs/ssl_synthps.py`` (or, for the smoke test, its tiny version)."""
+    """``configs/ssl_r18c16-c4_6e_synthps.py`` (or, for the smoke test, its tiny version)."""
     from mmengine.config import Config  # noqa: PLC0415
     if cpu_smoke:
         from mmssl.testing.tiny_runs import (render_tiny_synthps,  # noqa: PLC0415
@@ -286,7 +286,7 @@ def synthps_config(cpu_smoke: bool, work_dir: str):
         root = render_tiny_synthps(osp.join(work_dir, 'synthps'))
         cfg = tiny_ssl_config(root, work_dir, max_epochs=1)
     else:
-        cfg = Config.fromfile(osp.join(REPO, 'configs', 'ssl_synthps.py'))
+        cfg = Config.fromfile(osp.join(REPO, 'configs', 'ssl_r18c16-c4_6e_synthps.py'))
         cfg.work_dir = work_dir
     cfg.train_cfg.val_interval = 100  # no evaluation
     return cfg

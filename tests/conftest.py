@@ -60,7 +60,7 @@ def tiny_searcher(tmp_path_factory) -> dict:
     cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
     cfg.experiment_name = 'tiny_searcher'
     Runner.from_cfg(cfg).train()
-    config = str(base_dir / 'tiny_ssl_synthps.py')
+    config = str(base_dir / 'tiny_ssl_r18c16-c4_6e_synthps.py')
     cfg.dump(config)
     return dict(config=config, checkpoint=osp.join(work_dir, 'epoch_1.pth'),
                 data_root=data_root, work_dir=work_dir)

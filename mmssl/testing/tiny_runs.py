@@ -39,7 +39,7 @@ def render_tiny_synthps(root: str) -> str:
 
 def tiny_ssl_config(data_root: str,
                     work_dir: str,
-                    config: str = 'ssl_synthps.py',
+                    config: str = 'ssl_r18c16-c4_6e_synthps.py',
                     max_epochs: int = 2,
                     seed: Optional[int] = 0) -> Config:
     """``configs/<config>`` shrunk to a few-second CPU run on a tiny SynthPS root.

@@ -17,8 +17,8 @@ CONFIGS = sorted(
 
 def test_configs_found():
     names = {osp.relpath(p, osp.join(REPO, 'configs')) for p in CONFIGS}
-    assert {'ssl_synthps.py', 'ssl_prw.py', 'ssl_cuhk.py',
-            'faster_rcnn_c4_synthps.py'} <= names
+    assert {'ssl_r18c16-c4_6e_synthps.py', 'ssl_r50-c4_26e_prw.py', 'ssl_r50-c4_26e_cuhk-sysu.py',
+            'faster-rcnn_r18c16-c4_6e_synthps.py'} <= names
     assert len([n for n in names if n.startswith('ablations')]) == 17
 
 
@@ -41,13 +41,13 @@ def test_config_uses_registered_components(path):
         assert hooks == ['MemoryBankHook', 'PseudoLabelHook']
 
 
-@pytest.mark.parametrize('name', ['ssl_synthps.py', 'faster_rcnn_c4_synthps.py',
-                                  'ssl_prw.py'])
+@pytest.mark.parametrize('name', ['ssl_r18c16-c4_6e_synthps.py', 'faster-rcnn_r18c16-c4_6e_synthps.py',
+                                  'ssl_r50-c4_26e_prw.py'])
 def test_models_build(name):
     init_default_scope('mmdet')
     cfg = Config.fromfile(osp.join(REPO, 'configs', name))
     model = MODELS.build(cfg.model)
-    if name == 'ssl_prw.py':
+    if name == 'ssl_r50-c4_26e_prw.py':
         # paper settings (Sec. 4.2; docs/configs.md lists them with their sources)
         assert cfg.model.backbone.depth == 50
         assert cfg.model.exemplar_branch.scales == [(112, 48), (224, 96),
@@ -56,6 +56,6 @@ def test_models_build(name):
         assert cfg.train_cfg.max_epochs == 26
         assert cfg.param_scheduler[1].milestones == [16, 22]
         assert model.roi_head.embedding_head.embed_dim == 256
-    if name == 'faster_rcnn_c4_synthps.py':
+    if name == 'faster-rcnn_r18c16-c4_6e_synthps.py':
         assert not model.roi_head.with_reid
         assert not model.with_exemplar_branch

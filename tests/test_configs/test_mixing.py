@@ -9,7 +9,7 @@ from mmengine.config import Config
 from mmengine.hooks import Hook
 
 CONFIG = Path(__file__).resolve().parents[2] / 'configs' / 'mixing' / \
-    'faster-rcnn_r50_fpn_reid_synthps.py'
+    'ssl_faster-rcnn_r50_fpn_1x_synthps.py'
 RENDER = dict(seed=1, num_train_ids=6, num_test_ids=2, num_train_frames=8,
               num_test_frames=4, height=128, width=192, min_person_height=16,
               max_person_height=112, progress=False)

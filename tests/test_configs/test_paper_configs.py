@@ -14,7 +14,7 @@ import mmssl  # noqa: F401
 from mmssl.testing.person_batches import person_batch
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-PAPER_CONFIGS = ['ssl_prw.py', 'ssl_cuhk.py'] + sorted(
+PAPER_CONFIGS = ['ssl_r50-c4_26e_prw.py', 'ssl_r50-c4_26e_cuhk-sysu.py'] + sorted(
     osp.relpath(p, osp.join(REPO, 'configs'))
     for p in glob.glob(osp.join(REPO, 'configs', 'ablations', 'prw', '*.py')))
 
@@ -45,7 +45,7 @@ def test_same_image_rule_and_fill_at_the_test_scale(name):
     assert masked(fill['pipeline']) == masked(cfg.train_dataloader.dataset.pipeline)
 
 
-@pytest.mark.parametrize('name', ['ssl_prw.py', 'ssl_cuhk.py'])
+@pytest.mark.parametrize('name', ['ssl_r50-c4_26e_prw.py', 'ssl_r50-c4_26e_cuhk-sysu.py'])
 def test_cgps_and_seqnet_settings(name):
     cfg = load(name)
     model = cfg.model
@@ -84,7 +84,7 @@ def test_paper_model_trains_and_detects_one_small_pair():
     RoIs takes most of a minute on a CPU), through every option the paper configs
     set: res4 + res5 embeddings, first-stage scores, NMS between the stages."""
     init_default_scope('mmdet')
-    cfg = load('ssl_prw.py')
+    cfg = load('ssl_r50-c4_26e_prw.py')
     for stage in cfg.model.train_cfg.rcnn:
         stage.sampler.num = 8
     cfg.model.train_cfg.rpn_proposal.update(nms_pre=200, max_per_img=20)

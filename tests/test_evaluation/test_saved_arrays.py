@@ -177,7 +177,7 @@ def test_command_line_with_a_shipped_config(prw_root, tmp_path, capsys,
         pickle.dump(arrays, f)
     shutil.rmtree(osp.join(prw_root, 'frames'))
     out = str(tmp_path / 'figures.json')
-    figures = tool.main([str(ROOT / 'configs' / 'ssl_prw.py'), str(tmp_path / 'arrays.pkl'),
+    figures = tool.main([str(ROOT / 'configs' / 'ssl_r50-c4_26e_prw.py'), str(tmp_path / 'arrays.pkl'),
                          '--data-root', prw_root, '--out', out,
                          '--cfg-options', 'test_evaluator.det_method=voc'])
     assert figures['search/mAP'] == 1.0 and figures['search/det_ap'] == 1.0

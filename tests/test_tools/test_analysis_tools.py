@@ -91,3 +91,17 @@ def test_plot_gallery_size(tmp_path, capsys, load_tool):
     (tmp_path / 'coco.json').write_text(json.dumps({'coco/bbox_mAP': 0.3}))
     with pytest.raises(ValueError, match='no search/gallery_<N>/mAP'):
         tool.main([str(tmp_path / 'coco.json'), '--out', str(tmp_path / 'x.png')])
+
+
+def test_ablation_run_states(tmp_path, load_tool):
+    """The Tab. 1 driver retrains nothing finished and resumes an interrupted run."""
+    tool = load_tool('analysis_tools/synthps_ablation.py')
+    config = tmp_path / 'cfg.py'
+    config.write_text('train_cfg = dict(max_epochs=6)\n')
+    run_dir = tmp_path / 'run'
+    run_dir.mkdir()
+    assert tool.training_state(str(run_dir), str(config)) == 'new'
+    (run_dir / 'last_checkpoint').write_text(str(run_dir / 'epoch_3.pth'))
+    assert tool.training_state(str(run_dir), str(config)) == 'interrupted'
+    (run_dir / 'last_checkpoint').write_text(str(run_dir / 'epoch_6.pth'))
+    assert tool.training_state(str(run_dir), str(config)) == 'finished'

@@ -16,7 +16,7 @@ from mmssl.synthps.attribute_samples import (ATTRIBUTE_CLASSES, NO_ATTRIBUTE,
                                              render_attribute_frames)
 
 ROOT = osp.join(osp.dirname(__file__), '..', '..')
-CONFIG = osp.join(ROOT, 'configs', 'ssl_synthps.py')
+CONFIG = osp.join(ROOT, 'configs', 'ssl_r18c16-c4_6e_synthps.py')
 
 
 def load_tool():

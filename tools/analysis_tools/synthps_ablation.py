@@ -4,7 +4,8 @@
         [--seeds 0 1 2] [--work-dir work_dirs/synthps_ablation] [--parallel 1]
 
 For every row (a config) and training seed (MMEngine's ``randomness.seed``) it trains
-the config with ``tools/train.py`` (skipped when the run's last checkpoint exists),
+the config with ``tools/train.py`` (skipped when the run reached its last epoch,
+resumed with ``--resume`` when it was interrupted),
 reads the final evaluation on the config's own test split (render seed 0) and the
 last learning diagnostics from its log, evaluates the last checkpoint on the test split
 of a second render (``--second-render-seed``, rendered on first use) with
@@ -32,7 +33,7 @@ ROWS = {
     'baseline': 'configs/ablations/synthps/baseline.py',
     'dml': 'configs/ablations/synthps/dml.py',
     'sl': 'configs/ablations/synthps/sl.py',
-    'full': 'configs/ssl_synthps.py',
+    'full': 'configs/ssl_r18c16-c4_6e_synthps.py',
     'from_scratch': 'configs/ablations/synthps/from_scratch.py',
 }
 SEARCH_KEYS = ('search/mAP', 'search/top1')
@@ -77,6 +78,23 @@ def last_metrics(json_paths: Sequence[str]) -> Dict[str, float]:
     return found
 
 
+def training_state(work_dir: str, config: str) -> str:
+    """``'finished'``, ``'interrupted'`` (resumable) or ``'new'`` for a run directory.
+
+    A run is finished when its last checkpoint is the one of the config's last epoch.
+    """
+    from mmengine.config import Config
+    pointer = osp.join(work_dir, 'last_checkpoint')
+    if not osp.isfile(pointer):
+        return 'new'
+    with open(pointer) as handle:
+        checkpoint = handle.read().strip()
+    max_epochs = Config.fromfile(config).train_cfg.max_epochs
+    if osp.basename(checkpoint) == f'epoch_{max_epochs}.pth':
+        return 'finished'
+    return 'interrupted'
+
+
 def train_and_test(row: str, seed: int, args: argparse.Namespace) -> dict:
     """One (row, seed) run; returns its figures."""
     from mmssl.visualization import read_pseudo_label_stats
@@ -85,10 +103,11 @@ def train_and_test(row: str, seed: int, args: argparse.Namespace) -> dict:
     config = osp.join(REPO, ROWS[row])
     python = sys.executable
     started = time.perf_counter()
-    if not osp.isfile(osp.join(work_dir, 'last_checkpoint')) or not glob.glob(
-            osp.join(work_dir, '*', 'vis_data', 'scalars.json')):
-        run([python, 'tools/train.py', config, '--work-dir', work_dir,
-             '--cfg-options', f'randomness.seed={seed}'],
+    state = training_state(work_dir, config)
+    if state != 'finished':
+        resume = ['--resume'] if state == 'interrupted' else []
+        run([python, 'tools/train.py', config, '--work-dir', work_dir] + resume +
+            ['--cfg-options', f'randomness.seed={seed}'],
             osp.join(work_dir, 'ablation_train.out'))
     train_seconds = time.perf_counter() - started
     with open(osp.join(work_dir, 'last_checkpoint')) as handle:

@@ -9,7 +9,7 @@ renders frames with attribute-labelled person and background boxes
 backbone and res5 of ``--config`` with one linear head per attribute plus a
 person/background head, on the boxes as RoIs of their frames and on the same boxes
 cut out as crops, and writes their weights with torchvision's names, which
-``configs/_base_/models/ssl_c4_tiny.py`` loads with
+``configs/_base_/models/ssl_r18c16_c4.py`` loads with
 ``init_cfg=dict(type='Pretrained', checkpoint='mmssl://synthps_r18c16_attributes')``.
 The defaults made the shipped checkpoint (docs/pretraining.md gives its recipe and
 accuracies); about 15 minutes on 2 CPU cores.
@@ -41,7 +41,7 @@ def parse_args(argv=None):
     """Parse the command line."""
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--config', default=osp.join(
-        osp.dirname(__file__), '..', '..', 'configs', 'ssl_synthps.py'),
+        osp.dirname(__file__), '..', '..', 'configs', 'ssl_r18c16-c4_6e_synthps.py'),
         help='detector config whose backbone and res5 are pretrained')
     parser.add_argument('--out', required=True, help='checkpoint to write')
     parser.add_argument('--seed', type=int, default=1000,

@@ -1,5 +1,5 @@
 # Tab. 3 ML: multi-labels with a fixed threshold t = 0.7 (alpha = 0 in Eq. 9).
-_base_ = '../../ssl_prw.py'
+_base_ = '../../ssl_r50-c4_26e_prw.py'
 custom_hooks = [
     {{_base_.memory_bank_hook}},
     dict(

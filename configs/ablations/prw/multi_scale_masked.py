@@ -1,5 +1,5 @@
 # Tab. 2 SSL w/ multi-scale and foreground masks (the paper's dagger); labels from M_I.
-_base_ = '../../ssl_prw.py'
+_base_ = '../../ssl_r50-c4_26e_prw.py'
 custom_hooks = [
     {{_base_.memory_bank_hook}},
     dict(

@@ -1,5 +1,5 @@
 # Tab. 2 SSL w/ multi-scale, background kept (no masks); labels from M_I.
-_base_ = '../../ssl_prw.py'
+_base_ = '../../ssl_r50-c4_26e_prw.py'
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadPersonSearchAnnotations', with_bbox=True),

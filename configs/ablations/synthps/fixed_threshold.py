@@ -1,6 +1,6 @@
 # Tab. 3 ML: multi-labels with a fixed threshold (alpha = 0 in Eq. 9), the dynamic
-# threshold's value at epoch 0: the paper's 0.7, SynthPS's 0.9 (ssl_synthps.py).
-_base_ = '../../ssl_synthps.py'
+# threshold's value at epoch 0: the paper's 0.7, SynthPS's 0.9 (ssl_r18c16-c4_6e_synthps.py).
+_base_ = '../../ssl_r18c16-c4_6e_synthps.py'
 custom_hooks = [
     dict(type='MemoryBankHook', batch_size=4, refresh_interval=1),
     dict(

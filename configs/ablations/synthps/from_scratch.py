@@ -5,7 +5,7 @@
 # first two epochs learn detection and the instance contrast before pseudo labels;
 # everything learns at the full rate of 0.02, and the contrastive terms are weighted
 # 0.1 so that they do not swamp detection.
-_base_ = '../../ssl_synthps.py'
+_base_ = '../../ssl_r18c16-c4_6e_synthps.py'
 scratch_norm = dict(type='GN', num_groups=8, requires_grad=True)
 model = dict(
     backbone=dict(norm_cfg=scratch_norm, norm_eval=False, init_cfg=None),

@@ -1,5 +1,5 @@
 # Tab. 2 SSL w/ multi-scale, background kept (no masks); labels from M_I.
-_base_ = '../../ssl_synthps.py'
+_base_ = '../../ssl_r18c16-c4_6e_synthps.py'
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadPersonSearchAnnotations', with_bbox=True),

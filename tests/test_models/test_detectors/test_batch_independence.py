@@ -108,7 +108,7 @@ def test_embeddings_do_not_depend_on_batch_partners(config):
 def test_the_check_sees_batch_statistics():
     """The same check fails with batch statistics in the embedding head."""
     init_default_scope('mmdet')
-    cfg = Config.fromfile(osp.join(CONFIG_ROOT, 'ssl_synthps.py'))
+    cfg = Config.fromfile(osp.join(CONFIG_ROOT, 'ssl_r18c16-c4_6e_synthps.py'))
     cfg.model.roi_head.embedding_head.update(norm_stats='batch', num_domains=1)
     torch.manual_seed(0)
     model = MODELS.build(cfg.model).train()

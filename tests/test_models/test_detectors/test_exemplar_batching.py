@@ -39,7 +39,7 @@ def build(norm: str = 'frozen_bn', scales=((32, 16), (64, 32)),
     non-trivial normalisation statistics."""
     init_default_scope('mmdet')
     if shipped:  # 16 channels: the crops run channels-last
-        cfg = Config.fromfile(config_path('ssl_synthps.py'))
+        cfg = Config.fromfile(config_path('ssl_r18c16-c4_6e_synthps.py'))
     else:  # 8 channels: contiguous (oneDNN issue 6035)
         cfg = tiny_ssl_config('unused', 'unused')
         cfg.model.exemplar_branch = dict(scales=[list(s) for s in scales],

@@ -160,7 +160,7 @@ def test_empty_memory_is_a_clear_error():
 
 def test_detection_only_model_leaves_queries_empty():
     init_default_scope('mmdet')
-    cfg = tiny_ssl_config('unused', 'unused', config='faster_rcnn_c4_synthps.py')
+    cfg = tiny_ssl_config('unused', 'unused', config='faster-rcnn_r18c16-c4_6e_synthps.py')
     model = MODELS.build(cfg.model).eval()
     batch = make_batch(is_query=True)
     batch['data_samples'][1].set_metainfo(dict(is_query=False))

@@ -3,7 +3,7 @@
 # the packaged SynthPS attribute-classification weights, the ImageNet stand-in
 # (docs/pretraining.md), so, as in the paper, pseudo labels are made from epoch 0.
 _base_ = [
-    './_base_/models/ssl_c4_tiny.py', './_base_/datasets/synthps.py',
+    './_base_/models/ssl_r18c16_c4.py', './_base_/datasets/synthps.py',
     './_base_/schedules/schedule_synthps.py', './_base_/default_runtime.py'
 ]
 # The paper's thresholds (t_s 0.6, eps 0.7) are for ResNet-50 features of real

@@ -1,7 +1,7 @@
 # Detection only (the walking skeleton and the detector-only baseline): the SSL
 # network without re-id parts, trained on SynthPS; reports detection AP/recall@0.5.
 _base_ = [
-    './_base_/models/ssl_c4_tiny.py', './_base_/datasets/synthps.py',
+    './_base_/models/ssl_r18c16_c4.py', './_base_/datasets/synthps.py',
     './_base_/schedules/schedule_synthps.py', './_base_/default_runtime.py'
 ]
 model = dict(
