@@ -105,3 +105,31 @@ def test_ablation_run_states(tmp_path, load_tool):
     assert tool.training_state(str(run_dir), str(config)) == 'interrupted'
     (run_dir / 'last_checkpoint').write_text(str(run_dir / 'epoch_6.pth'))
     assert tool.training_state(str(run_dir), str(config)) == 'finished'
+
+
+def test_sweep_label_thresholds(tiny_searcher, capsys, load_tool):
+    """The threshold sweep fills the banks on a labelled split and labels them per
+    t_s and per eps: a higher Eq. 9 threshold never gives more positives."""
+    from mmengine.config import Config
+    tool = load_tool('analysis_tools/sweep_label_thresholds.py')
+    cfg = Config.fromfile(tiny_searcher['config'])
+    seed = cfg.train_dataloader.dataset.get('render_cfg', {}).get('seed', 0)
+    out = tool.main([tiny_searcher['config'], '--checkpoint',
+                     tiny_searcher['checkpoint'], '--data-root',
+                     tiny_searcher['data_root'], '--render-seed', str(seed),
+                     '--t-s', '0.2', '0.6', '0.95', '--eps', '0.3', '0.7',
+                     '--threads', '1'])
+    import torch
+    state = torch.load(tiny_searcher['checkpoint'], map_location='cpu',
+                       weights_only=False)['state_dict']
+    assert out['boxes'] == state['memory.instance_feats'].shape[0]  # every box
+    positives = [row['positives_per_box'] for row in out['multilabels']]
+    assert positives == sorted(positives, reverse=True) and positives[-1] >= 1.0
+    alpha = tool.label_settings(cfg)['label_cfg'].get('alpha', 0.1)
+    assert [row['threshold'] for row in out['multilabels']] == pytest.approx(
+        [t + alpha for t in (0.2, 0.6, 0.95)])  # Eq. 9 at epoch 0
+    assert [row['eps'] for row in out['clusters']] == [0.3, 0.7]
+    assert all(0 < row['largest_share'] <= 1 for row in out['clusters'])
+    assert 0 <= out['nn_precision'] <= 1
+    printed = capsys.readouterr().out
+    assert 'pos/box' in printed and printed.strip().splitlines()[-1].startswith('{')
