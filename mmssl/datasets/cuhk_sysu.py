@@ -13,7 +13,7 @@ from .formats import (CUHKImageAnnotation, CUHKTestQuery, area_inside_image,
                       cuhk_test_protocol_key, cuhk_test_protocol_path,
                       load_cuhk_images, load_cuhk_pool,
                       load_cuhk_test_protocol, load_cuhk_train_identities,
-                      parse_cuhk_person_id, resolve_box_reading)
+                      parse_cuhk_person_id)
 from .person_search_dataset import (UNKNOWN_PERSON_ID, PersonSearchDataset,
                                     TestSplit, person_instance)
 
@@ -131,13 +131,7 @@ class CUHKSYSUDataset(PersonSearchDataset):
         if default_protocol is None:
             default_protocol = ('gallery_100' if 100 in self.gallery_sizes else
                                 names[0])
-        if default_protocol not in names:
-            raise ValueError(f'{type(self).__name__}: default_protocol '
-                             f'{default_protocol!r} is not one of {names}')
-        self.default_protocol = default_protocol
-        self.box_reading = resolve_box_reading(
-            box_reading, kwargs.get('split', 'train'),
-            kwargs.get('read_image_sizes', True), type(self).__name__)
+        self.set_reading_options(default_protocol, names, box_reading, kwargs)
         super().__init__(*args, **kwargs)
 
     # ------------------------------------------------------------ file access

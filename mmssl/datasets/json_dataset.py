@@ -32,7 +32,8 @@ from mmengine.fileio import load
 
 from mmdet.registry import DATASETS
 
-from .formats import BOX_READINGS, area_inside_image, clip_xywh_boxes
+from .formats import (BOX_READINGS, area_inside_image, clip_xywh_boxes,
+                      note_first_entry)
 from .person_search_dataset import (UNKNOWN_PERSON_ID, PersonSearchDataset,
                                     TestSplit, person_instance)
 
@@ -208,14 +209,14 @@ class PersonSearchJSONDataset(PersonSearchDataset):
                 if key not in image:
                     raise ValueError(f'{self.ann_file}: image {i} lacks {key!r}')
             name = image['file_name']
-            if name in first_by_name:
-                raise ValueError(f'{self.ann_file}: image {name} is listed twice '
-                                 f'(images {first_by_name[name]} and {i})')
+            note_first_entry(first_by_name, name, i,
+                             f'{self.ann_file}: image {name} is listed twice',
+                             'images')
             if image['id'] in first_by_id:
                 raise ValueError(f'{self.ann_file}: image {i} ({name}) reuses the '
                                  f'id {image["id"]} of image '
                                  f'{first_by_id[image["id"]]}')
-            first_by_name[name], first_by_id[image['id']] = i, i
+            first_by_id[image['id']] = i
             anns = per_image.get(image['id'], [])
             rows = [ann.get('ann_row', k) for k, ann in enumerate(anns)]
             order = np.argsort(rows, kind='stable')

@@ -194,6 +194,37 @@ class PersonSearchDataset(BaseDetDataset):
             f'{type(self).__name__} does not read any files; use PRWDataset, '
             'CUHKSYSUDataset, SynthPSDataset or PersonSearchJSONDataset')
 
+    def set_reading_options(self, default_protocol: str,
+                            protocols: Sequence[str],
+                            box_reading: Optional[str],
+                            init_kwargs: dict) -> None:
+        """Check and keep a file reader's ``default_protocol`` and ``box_reading``.
+
+        PRW and CUHK-SYSU call this before :meth:`__init__`, which loads their
+        files and so needs both.
+
+        Args:
+            default_protocol: the protocol reported without suffix.
+            protocols: the protocols this dataset offers.
+            box_reading: ``'seqnet'``, ``'clipped'`` or None (by split,
+                :func:`resolve_box_reading`).
+            init_kwargs: the keyword arguments passed on to :meth:`__init__`; their
+                ``split`` and ``read_image_sizes`` (this class's defaults where
+                absent) pick and check the box reading.
+
+        Raises:
+            ValueError: ``default_protocol`` is not one of ``protocols``, or the
+                box reading is unknown or cannot be used.
+        """
+        name = type(self).__name__
+        if default_protocol not in protocols:
+            raise ValueError(f'{name}: default_protocol {default_protocol!r} is not '
+                             f'one of {protocols}')
+        self.default_protocol = default_protocol
+        self.box_reading = resolve_box_reading(
+            box_reading, init_kwargs.get('split', 'train'),
+            init_kwargs.get('read_image_sizes', True), name)
+
     # -------------------------------------------------------- record building
 
     @property

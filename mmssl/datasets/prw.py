@@ -9,7 +9,7 @@ from mmdet.registry import DATASETS
 
 from .formats import (area_inside_image, clip_xywh_boxes, load_prw_annotation,
                       load_prw_name_list, load_prw_queries, prw_seqnet_boxes,
-                      prw_seqnet_query_boxes, resolve_box_reading)
+                      prw_seqnet_query_boxes)
 from .person_search_dataset import PersonSearchDataset, TestSplit, person_instance
 
 PRW_UNLABELLED_ID = -2
@@ -75,13 +75,8 @@ class PRWDataset(PersonSearchDataset):
 
     def __init__(self, *args, default_protocol: str = 'single_view',
                  box_reading: Optional[str] = None, **kwargs) -> None:
-        if default_protocol not in self.PROTOCOLS:
-            raise ValueError(f'{type(self).__name__}: default_protocol must be '
-                             f'one of {self.PROTOCOLS}, got {default_protocol!r}')
-        self.default_protocol = default_protocol
-        self.box_reading = resolve_box_reading(
-            box_reading, kwargs.get('split', 'train'),
-            kwargs.get('read_image_sizes', True), type(self).__name__)
+        self.set_reading_options(default_protocol, self.PROTOCOLS, box_reading,
+                                 kwargs)
         super().__init__(*args, **kwargs)
 
     def _read_boxes(self, xywh: np.ndarray, width: int,

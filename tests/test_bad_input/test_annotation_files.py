@@ -117,11 +117,24 @@ def without_field(struct, field):
     return copy
 
 
-def damage_images(root, change):
-    path = cuhk_file(root, 'Images.mat')
-    img = load_raw(path)['Img']
-    scipy.io.savemat(path, {'Img': change(img)})
+def damage_key(root, name, key, change):
+    """Rewrite ``key`` of the CUHK-SYSU file ``name`` as ``change`` returns it;
+    return the file's path."""
+    path = cuhk_file(root, name)
+    scipy.io.savemat(path, {key: change(load_raw(path)[key])})
     return path
+
+
+def replace_mat(root, name, **arrays):
+    """Replace the CUHK-SYSU file ``name`` by one holding ``arrays``; return its
+    path."""
+    path = cuhk_file(root, name)
+    save(path, **arrays)
+    return path
+
+
+def damage_images(root, change):
+    return damage_key(root, 'Images.mat', 'Img', change)
 
 
 def set_idlocate(image, box, value):
@@ -139,10 +152,7 @@ def drop_box_field(field):
 
 
 def damage_protocol(root, change, name='TestG100'):
-    path = cuhk_file(root, name + '.mat')
-    records = load_raw(path)[name]
-    scipy.io.savemat(path, {name: change(records)})
-    return path
+    return damage_key(root, name + '.mat', name, change)
 
 
 def drop_query_field(records):
@@ -156,10 +166,7 @@ def short_gallery_box(records):
 
 
 def damage_train(root, change):
-    path = cuhk_file(root, 'Train.mat')
-    train = load_raw(path)['Train']
-    scipy.io.savemat(path, {'Train': change(train)})
-    return path
+    return damage_key(root, 'Train.mat', 'Train', change)
 
 
 def train_as_struct(train):
@@ -174,9 +181,7 @@ def drop_scene_imname(train):
 
 CUHK_CASES = {
     'images_wrong_key': (
-        'train', lambda r: (save(cuhk_file(r, 'Images.mat'),
-                                 Images=np.zeros((1, 2))),
-                            cuhk_file(r, 'Images.mat'))[1],
+        'train', lambda r: replace_mat(r, 'Images.mat', Images=np.zeros((1, 2))),
         r": key 'Img' not found \(keys present: \['Images'\]\)"),
     'images_not_a_struct': (
         'test', lambda r: damage_images(r, lambda img: np.zeros((1, 3))),
@@ -203,14 +208,10 @@ CUHK_CASES = {
         r': Img record 1 \(s2.jpg\) box 1: idlocate holds a non-finite '
         r'value \[50.0, 12.0, inf, 40.0\]'),
     'pool_numbers': (
-        'test', lambda r: (save(cuhk_file(r, 'pool.mat'),
-                                pool=np.arange(6.)[:, None]),
-                           cuhk_file(r, 'pool.mat'))[1],
+        'test', lambda r: replace_mat(r, 'pool.mat', pool=np.arange(6.)[:, None]),
         r': pool is a float64 array of shape \(6, 1\); expected a P x 1 cell'),
     'testg_wrong_key': (
-        'test', lambda r: (save(cuhk_file(r, 'TestG100.mat'),
-                                TestG50=np.zeros((1, 1))),
-                           cuhk_file(r, 'TestG100.mat'))[1],
+        'test', lambda r: replace_mat(r, 'TestG100.mat', TestG50=np.zeros((1, 1))),
         r": key 'TestG100' not found \(keys present: \['TestG50'\]\)"),
     'testg_query_without_idname': (
         'test', lambda r: damage_protocol(r, drop_query_field),

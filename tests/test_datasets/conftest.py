@@ -5,6 +5,7 @@ Tests that modify a root write their own copy under ``tmp_path``.
 from typing import Dict, List, Set, Tuple
 
 import pytest
+import scipy.io
 
 from mmssl.testing import write_tiny_cuhk_root, write_tiny_prw_root
 
@@ -69,3 +70,18 @@ def _expand_protocol(dataset, name: str) -> List[Tuple[Set[str], Set[str]]]:
 def expand_protocol():
     """``expand_protocol(dataset, name)``: per-query gallery and positive ids."""
     return _expand_protocol
+
+
+def _saved_mat_raises(path: str, arrays: dict, call, match: str) -> None:
+    """Write ``arrays`` as the .mat file ``path``; ``call()`` must then raise a
+    ``ValueError`` whose message matches ``match``."""
+    scipy.io.savemat(path, arrays)
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+@pytest.fixture
+def saved_mat_raises():
+    """``saved_mat_raises(path, arrays, call, match)``: a malformed .mat file makes
+    ``call()`` raise a ``ValueError`` matching ``match``."""
+    return _saved_mat_raises

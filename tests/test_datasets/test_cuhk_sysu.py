@@ -4,7 +4,6 @@ import os.path as osp
 
 import numpy as np
 import pytest
-import scipy.io
 
 from mmssl.datasets import CUHKSYSUDataset
 from mmssl.datasets.formats import (CUHKPersonBox, CUHKTestQuery,
@@ -135,11 +134,11 @@ def test_missing_train_mat(fresh_root):
         CUHKSYSUDataset(data_root=fresh_root, split='train')
 
 
-def test_images_mat_with_wrong_key(fresh_root):
-    path = osp.join(fresh_root, 'annotation', 'Images.mat')
-    scipy.io.savemat(path, {'Images': np.zeros((1, 1))})
-    with pytest.raises(ValueError, match="Images.mat: key 'Img' not found"):
-        CUHKSYSUDataset(data_root=fresh_root, split='train')
+def test_images_mat_with_wrong_key(fresh_root, saved_mat_raises):
+    saved_mat_raises(osp.join(fresh_root, 'annotation', 'Images.mat'),
+                     {'Images': np.zeros((1, 1))},
+                     lambda: CUHKSYSUDataset(data_root=fresh_root, split='train'),
+                     "Images.mat: key 'Img' not found")
 
 
 def test_pool_image_not_in_images_mat(fresh_root):

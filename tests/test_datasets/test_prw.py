@@ -5,7 +5,6 @@ import shutil
 
 import numpy as np
 import pytest
-import scipy.io
 
 from mmdet.registry import DATASETS
 from mmssl.datasets import PRWDataset
@@ -216,26 +215,18 @@ def test_missing_frame(fresh_root):
         PRWDataset(data_root=fresh_root, split='test')
 
 
-def test_annotation_with_wrong_key(fresh_root):
-    path = osp.join(fresh_root, 'annotations', 'c1s1_000001.jpg.mat')
-    scipy.io.savemat(path, {'boxes': np.zeros((1, 5))})
-    with pytest.raises(ValueError, match='c1s1_000001.jpg.mat: none of the '
-                       'keys'):
-        PRWDataset(data_root=fresh_root, split='train')
-
-
-def test_annotation_with_wrong_shape(fresh_root):
-    path = osp.join(fresh_root, 'annotations', 'c1s1_000001.jpg.mat')
-    scipy.io.savemat(path, {'box_new': np.zeros((2, 4))})
-    with pytest.raises(ValueError, match='c1s1_000001.jpg.mat.*expected K x 5'):
-        PRWDataset(data_root=fresh_root, split='train')
-
-
-def test_split_file_with_wrong_key(fresh_root):
-    path = osp.join(fresh_root, 'frame_test.mat')
-    scipy.io.savemat(path, {'img_index': np.zeros((1, 1))})
-    with pytest.raises(ValueError, match="frame_test.mat: key 'img_index_test'"):
-        PRWDataset(data_root=fresh_root, split='test')
+@pytest.mark.parametrize('parts,arrays,split,match', [
+    (('annotations', 'c1s1_000001.jpg.mat'), {'boxes': np.zeros((1, 5))},
+     'train', 'c1s1_000001.jpg.mat: none of the keys'),
+    (('annotations', 'c1s1_000001.jpg.mat'), {'box_new': np.zeros((2, 4))},
+     'train', 'c1s1_000001.jpg.mat.*expected K x 5'),
+    (('frame_test.mat', ), {'img_index': np.zeros((1, 1))},
+     'test', "frame_test.mat: key 'img_index_test'"),
+], ids=['annotation_with_wrong_key', 'annotation_with_wrong_shape',
+        'split_file_with_wrong_key'])
+def test_malformed_file(fresh_root, saved_mat_raises, parts, arrays, split, match):
+    saved_mat_raises(osp.join(fresh_root, *parts), arrays,
+                     lambda: PRWDataset(data_root=fresh_root, split=split), match)
 
 
 def test_missing_query_file(fresh_root):

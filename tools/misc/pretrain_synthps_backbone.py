@@ -21,7 +21,7 @@ import os
 import os.path as osp
 import sys
 import time
-from typing import Optional
+from typing import Iterable, Optional
 
 import numpy as np
 import torch
@@ -131,17 +131,23 @@ def frame_batch(frames: AttributeFrames, index: np.ndarray, mean, std,
     return to_tensor(images, mean, std), rois, is_person, attributes
 
 
-def evaluate_frames(model: AttributeClassifier, frames: AttributeFrames,
-                    mean: torch.Tensor, std: torch.Tensor,
-                    batch_size: int = 16) -> dict:
-    """Accuracy of every head on the RoIs of ``frames``, weighted by count."""
+def weighted_accuracies(model: AttributeClassifier, batches: Iterable) -> dict:
+    """Accuracy of every head over ``batches``, in eval mode.
+
+    Args:
+        model: the classifier (back in training mode afterwards).
+        batches: ``(images, rois, is_person, attributes)`` tuples; ``rois`` None
+            for crops (one sample an image).
+
+    Returns:
+        Head name -> accuracy, each batch weighted by what the head scores in it:
+        its samples (RoIs or crops) for the person head, its persons for the
+        attribute heads.
+    """
     model.eval()
     totals, counts = {}, {}
-    for start in range(0, len(frames), batch_size):
-        index = np.arange(start, min(start + batch_size, len(frames)))
-        images, rois, is_person, attributes = frame_batch(frames, index, mean,
-                                                          std)
-        weights = dict(person=len(rois))
+    for images, rois, is_person, attributes in batches:
+        weights = dict(person=len(images) if rois is None else len(rois))
         weights.update({name: int(is_person.sum()) for name in ATTRIBUTE_CLASSES})
         for name, value in model.accuracies(images, is_person, attributes,
                                             rois).items():
@@ -151,25 +157,26 @@ def evaluate_frames(model: AttributeClassifier, frames: AttributeFrames,
     return {name: totals[name] / max(counts[name], 1) for name in totals}
 
 
+def evaluate_frames(model: AttributeClassifier, frames: AttributeFrames,
+                    mean: torch.Tensor, std: torch.Tensor,
+                    batch_size: int = 16) -> dict:
+    """Accuracy of every head on the RoIs of ``frames``, weighted by count."""
+    return weighted_accuracies(model, (
+        frame_batch(frames, np.arange(start, min(start + batch_size, len(frames))),
+                    mean, std)
+        for start in range(0, len(frames), batch_size)))
+
+
 def evaluate(model: AttributeClassifier, samples: AttributeSamples,
              mean: torch.Tensor, std: torch.Tensor,
              batch_size: int = 256) -> dict:
     """Accuracy of every head on ``samples``, weighted by batch size."""
-    model.eval()
-    totals, counts = {}, {}
-    for start in range(0, len(samples), batch_size):
-        part = slice(start, start + batch_size)
-        images = to_tensor(samples.images[part], mean, std)
-        is_person = torch.from_numpy(samples.is_person[part])
-        attributes = torch.from_numpy(samples.attributes[part])
-        weights = dict(person=len(images))
-        weights.update({name: int(is_person.sum()) for name in ATTRIBUTE_CLASSES})
-        for name, value in model.accuracies(images, is_person,
-                                            attributes).items():
-            totals[name] = totals.get(name, 0.0) + value * weights[name]
-            counts[name] = counts.get(name, 0) + weights[name]
-    model.train()
-    return {name: totals[name] / max(counts[name], 1) for name in totals}
+    parts = (slice(start, start + batch_size)
+             for start in range(0, len(samples), batch_size))
+    return weighted_accuracies(model, (
+        (to_tensor(samples.images[part], mean, std), None,
+         torch.from_numpy(samples.is_person[part]),
+         torch.from_numpy(samples.attributes[part])) for part in parts))
 
 
 def build_classifier(cfg: Config) -> AttributeClassifier:

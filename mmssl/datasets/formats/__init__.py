@@ -1,5 +1,6 @@
 """Readers and writers of the official dataset file formats (scipy .mat, text), the
-two ways of reading their boxes, and image sizes from file headers."""
+two ways of reading their boxes, the listed-once rule, and image sizes from file
+headers."""
 from .cuhk_format import (CUHK_GALLERY_SIZES, CUHKImageAnnotation,
                           CUHKPersonBox, CUHKTestQuery, CUHKTrainIdentity,
                           cuhk_test_protocol_key, cuhk_test_protocol_path,
@@ -14,6 +15,7 @@ from .prw_format import (load_prw_annotation, load_prw_name_list,
 from .box_readings import (BOX_READINGS, area_inside_image, clip_xywh_boxes,
                            cuhk_seqnet_boxes, prw_seqnet_boxes,
                            prw_seqnet_query_boxes, resolve_box_reading)
+from .entries import note_first_entry
 from .image_header import UNKNOWN_SIZE, read_image_size
 
 __all__ = [
@@ -27,5 +29,5 @@ __all__ = [
     'save_cuhk_test_protocol', 'save_cuhk_train_identities',
     'BOX_READINGS', 'area_inside_image', 'clip_xywh_boxes', 'cuhk_seqnet_boxes',
     'prw_seqnet_boxes', 'prw_seqnet_query_boxes', 'resolve_box_reading',
-    'UNKNOWN_SIZE', 'read_image_size'
+    'note_first_entry', 'UNKNOWN_SIZE', 'read_image_size'
 ]

@@ -28,6 +28,8 @@ from typing import List, NamedTuple, Optional, Sequence
 import numpy as np
 import scipy.io
 
+from .entries import note_first_entry
+
 CUHK_GALLERY_SIZES = (50, 100, 500, 1000, 2000, 4000)
 
 
@@ -186,10 +188,8 @@ def load_cuhk_images(path: str) -> List[CUHKImageAnnotation]:
     for i, record in enumerate(images):
         where = f'{path}: Img record {i}'
         name = _string(record['imname'], where + ' imname')
-        if name in first_record:
-            raise ValueError(f'{where}: image {name} is listed twice (records '
-                             f'{first_record[name]} and {i})')
-        first_record[name] = i
+        note_first_entry(first_record, name, i,
+                         f'{where}: image {name} is listed twice', 'records')
         where = f'{path}: Img record {i} ({name})'
         if np.asarray(record['box']).size == 0:  # [] or 1 x 0: no persons
             box_records = []
@@ -222,10 +222,8 @@ def load_cuhk_pool(path: str) -> List[str]:
     names, first_entry = [], {}
     for i, item in enumerate(cell.reshape(-1)):
         name = _string(item, f'{path}: pool entry {i}')
-        if name in first_entry:
-            raise ValueError(f'{path}: test image {name} is listed twice '
-                             f'(entries {first_entry[name]} and {i})')
-        first_entry[name] = i
+        note_first_entry(first_entry, name, i,
+                         f'{path}: test image {name} is listed twice')
         names.append(name)
     return names
 

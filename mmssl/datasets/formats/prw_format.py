@@ -16,6 +16,8 @@ import os.path as osp
 import numpy as np
 import scipy.io
 
+from .entries import note_first_entry
+
 PRW_BOX_KEYS = ('box_new', 'anno_file', 'anno_previous')
 
 
@@ -100,10 +102,8 @@ def load_prw_name_list(path: str, key: str) -> List[str]:
                              f'string (got {item!r})')
         name = str(value[0]).strip()
         stem = name[:-4] if name.lower().endswith('.jpg') else name
-        if stem in first_entry:
-            raise ValueError(f'{path}: frame {name} is listed twice in {key!r} '
-                             f'(entries {first_entry[stem]} and {i})')
-        first_entry[stem] = i
+        note_first_entry(first_entry, stem, i,
+                         f'{path}: frame {name} is listed twice in {key!r}')
         names.append(name)
     return names
 

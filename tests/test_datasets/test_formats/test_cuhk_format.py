@@ -106,19 +106,20 @@ def test_missing_file_names_it(tmp_path):
         load_cuhk_images(path)
 
 
-def test_wrong_key_names_file_and_key(tmp_path):
-    path = str(tmp_path / 'Images.mat')
-    scipy.io.savemat(path, {'Images': np.zeros((1, 4))})
-    with pytest.raises(ValueError, match=r"Images.mat: key 'Img' not found.*"
-                       r"\['Images'\]"):
-        load_cuhk_images(path)
-
-
-def test_wrong_nesting_names_file_and_expectation(tmp_path):
-    path = str(tmp_path / 'Images.mat')
-    scipy.io.savemat(path, {'Img': np.zeros((3, 4))})
-    with pytest.raises(ValueError, match='Images.mat: Img: expected .*struct'):
-        load_cuhk_images(path)
+@pytest.mark.parametrize('name,arrays,read,match', [
+    ('Images.mat', {'Images': np.zeros((1, 4))}, load_cuhk_images,
+     r"Images.mat: key 'Img' not found.*\['Images'\]"),
+    ('Images.mat', {'Img': np.zeros((3, 4))}, load_cuhk_images,
+     'Images.mat: Img: expected .*struct'),
+    ('pool.mat', {'pool': np.zeros((3, 1))}, load_cuhk_pool,
+     'pool.mat: pool is a float64 array'),
+    ('Train.mat', {'Train': np.zeros((3, 1))}, load_cuhk_train_identities,
+     'Train.mat: Train is a float64'),
+], ids=['wrong_key', 'wrong_nesting', 'pool_not_a_cell', 'train_not_a_cell'])
+def test_malformed_file_names_file_and_expectation(tmp_path, saved_mat_raises,
+                                                   name, arrays, read, match):
+    path = str(tmp_path / name)
+    saved_mat_raises(path, arrays, lambda: read(path), match)
 
 
 def test_bad_idlocate_names_the_record(tmp_path):
@@ -148,17 +149,3 @@ def test_query_with_several_records_is_rejected(tmp_path):
     scipy.io.savemat(path, {'TestG50': records})
     with pytest.raises(ValueError, match='TestG50 record 0: Query holds 2'):
         load_cuhk_test_protocol(path, 'TestG50')
-
-
-def test_pool_that_is_not_a_cell(tmp_path):
-    path = str(tmp_path / 'pool.mat')
-    scipy.io.savemat(path, {'pool': np.zeros((3, 1))})
-    with pytest.raises(ValueError, match='pool.mat: pool is a float64 array'):
-        load_cuhk_pool(path)
-
-
-def test_train_that_is_not_a_cell(tmp_path):
-    path = str(tmp_path / 'Train.mat')
-    scipy.io.savemat(path, {'Train': np.zeros((3, 1))})
-    with pytest.raises(ValueError, match='Train.mat: Train is a float64'):
-        load_cuhk_train_identities(path)

@@ -53,28 +53,27 @@ def test_missing_files_are_named(tmp_path):
         load_prw_queries(str(tmp_path / 'query_info.txt'))
 
 
-def test_wrong_key_and_shape(tmp_path):
+def test_wrong_key_and_shape(tmp_path, saved_mat_raises):
     path = str(tmp_path / 'a.jpg.mat')
-    scipy.io.savemat(path, {'boxes': np.zeros((2, 5))})
-    with pytest.raises(ValueError, match=r"a.jpg.mat: none of the keys.*"
-                       r"\['boxes'\]"):
-        load_prw_annotation(path)
-    scipy.io.savemat(path, {'box_new': np.zeros((2, 4))})
-    with pytest.raises(ValueError, match=r'shape \(2, 4\), expected K x 5'):
-        load_prw_annotation(path)
+    saved_mat_raises(path, {'boxes': np.zeros((2, 5))},
+                     lambda: load_prw_annotation(path),
+                     r"a.jpg.mat: none of the keys.*\['boxes'\]")
+    saved_mat_raises(path, {'box_new': np.zeros((2, 4))},
+                     lambda: load_prw_annotation(path),
+                     r'shape \(2, 4\), expected K x 5')
     save_prw_annotation(path, np.ones((1, 5)), key='anno_file')
     assert load_prw_annotation(path).tolist() == [[1, 1, 1, 1, 1]]
 
 
-def test_name_list_errors(tmp_path):
+def test_name_list_errors(tmp_path, saved_mat_raises):
     path = str(tmp_path / 'frame_test.mat')
     save_prw_name_list(path, 'img_index_test', ['c1s1_000001'])
     with pytest.raises(ValueError, match="frame_test.mat: key 'img_index_train'"
                        ' not found'):
         load_prw_name_list(path, 'img_index_train')
-    scipy.io.savemat(path, {'img_index_test': np.zeros((2, 1))})
-    with pytest.raises(ValueError, match='entry 0 .* not a frame name'):
-        load_prw_name_list(path, 'img_index_test')
+    saved_mat_raises(path, {'img_index_test': np.zeros((2, 1))},
+                     lambda: load_prw_name_list(path, 'img_index_test'),
+                     'entry 0 .* not a frame name')
 
 
 def test_bad_query_line_names_file_and_line(tmp_path):
