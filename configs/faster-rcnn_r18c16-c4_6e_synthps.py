@@ -10,13 +10,8 @@ model = dict(
     loss_scale=None,
     loss_cluster=None,
     loss_dml=None)
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadPersonSearchAnnotations', with_bbox=True),
-    dict(type='Resize', scale={{_base_.image_scale}}, keep_ratio=True),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='PackPersonSearchInputs')
-]
+# no exemplar branch, so no foreground masks
+train_pipeline = {{_base_.unmasked_train_pipeline}}
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 # one intra-op thread: robust on 2 shared cores (TorchThreadsHook docstring)
 default_hooks = dict(torch_threads=dict(type='TorchThreadsHook', num_threads=1))

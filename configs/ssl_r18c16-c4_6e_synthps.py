@@ -15,15 +15,19 @@ pseudo_label_cfg = dict(
     t_s=0.8, alpha=0.1, beta=-0.1,            # Eq. 9
     k1=30, k2=6,                              # k-reciprocal Jaccard
     eps=(0.38, 0.40, 0.42), min_samples=4)    # self-paced DBSCAN
-custom_hooks = [
-    # banks re-extracted at every epoch start, before the labels (the bank lag)
-    dict(type='MemoryBankHook', batch_size=4, refresh_interval=1),
-    dict(
-        type='PseudoLabelHook',
-        start_epoch=0,
-        feature_source='combined',
-        label_cfg=pseudo_label_cfg)
-]
+# banks re-extracted at every epoch start, before the labels (the bank lag)
+memory_bank_hook = dict(type='MemoryBankHook', batch_size=4, refresh_interval=1)
+pseudo_label_hook = dict(
+    type='PseudoLabelHook', start_epoch=0, feature_source='combined',
+    label_cfg=pseudo_label_cfg)
+custom_hooks = [memory_bank_hook, pseudo_label_hook]
+# The label hooks of the ablations (configs/ablations/synthps/), each the one above
+# with one setting changed. Tab. 2: labels from M_I alone.
+instance_label_hook = dict(pseudo_label_hook, feature_source='instance')
+# Tab. 3 ML: a fixed threshold t = 0.9 (alpha = 0 in Eq. 9), the dynamic one's value
+# at epoch 0
+fixed_threshold_label_hook = dict(
+    pseudo_label_hook, label_cfg=dict(pseudo_label_cfg, t_s=0.9, alpha=0.0))
 # CGPS's contrast (temperature 0.05) at weight 1 gives gradients five times those of
 # detection on this small network; its second box stage, sharing res5 with the
 # embeddings, then diverged (docs/benchmarks.md). 0.3 keeps the step's gradient

@@ -16,14 +16,18 @@ pseudo_label_cfg = dict(
 memory_bank_hook = dict(
     type='MemoryBankHook', batch_size=2, num_workers=4,
     pipeline={{_base_.memory_fill_pipeline}})
-custom_hooks = [
-    memory_bank_hook,
-    dict(
-        type='PseudoLabelHook',
-        start_epoch=0,
-        feature_source='combined',
-        label_cfg=pseudo_label_cfg)
-]
+pseudo_label_hook = dict(
+    type='PseudoLabelHook', start_epoch=0, feature_source='combined',
+    label_cfg=pseudo_label_cfg)
+custom_hooks = [memory_bank_hook, pseudo_label_hook]
+# The hooks of the ablations (configs/ablations/prw/), each one of the above with one
+# setting changed. Tab. 2: labels from M_I alone; without masks, the fill pass too.
+instance_label_hook = dict(pseudo_label_hook, feature_source='instance')
+unmasked_memory_bank_hook = dict(
+    memory_bank_hook, pipeline={{_base_.unmasked_memory_fill_pipeline}})
+# Tab. 3 ML: a fixed threshold t = 0.7 (alpha = 0 in Eq. 9)
+fixed_threshold_label_hook = dict(
+    pseudo_label_hook, label_cfg=dict(pseudo_label_cfg, t_s=0.7, alpha=0.0))
 # SeqNet's confidence-weighted similarity (the detection score is the first
 # stage's, model.test_cfg.rcnn.stage_scores)
 val_evaluator = dict(type='PersonSearchMetric', confidence_weighted=True)

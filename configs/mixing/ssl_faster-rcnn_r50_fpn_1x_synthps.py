@@ -9,11 +9,13 @@
 #   takes the RoI features directly) and a re-id embedding head on the same
 #   256-channel RoI features;
 # * one class (person), the memory-bank and pseudo-label hooks;
-# * SynthPS data. Its dataloaders are written out below (the same as
-#   configs/_base_/datasets/synthps.py): listing that file next to the mmdet base
-#   fails, since MMEngine refuses keys defined by two bases (train_dataloader,
-#   test_pipeline, ...), so this file replaces the COCO ones with ``_delete_``.
-_base_ = 'mmdet::faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py'
+# * SynthPS data: configs/_base_/datasets/synthps.py takes the place of mmdet's COCO
+#   dataset base; the model, schedule and runtime bases are the other three of
+#   mmdet's faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py.
+_base_ = [
+    'mmdet::_base_/models/faster-rcnn_r50_fpn.py', '../_base_/datasets/synthps.py',
+    'mmdet::_base_/schedules/schedule_1x.py', 'mmdet::_base_/default_runtime.py'
+]
 
 custom_imports = dict(imports=['mmssl'], allow_failed_imports=False)
 
@@ -22,30 +24,12 @@ model = dict(
     # the exemplar branch needs the foreground masks padded like the images
     data_preprocessor=dict(pad_mask=True),
     roi_head=dict(
-        _delete_=True,
         type='PersonSearchRoIHead',
         num_stages=1,
         stage_loss_weights=[1.0],
-        bbox_roi_extractor=dict(
-            type='SingleRoIExtractor',
-            roi_layer=dict(type='RoIAlign', output_size=7, sampling_ratio=0),
-            out_channels=256,
-            featmap_strides=[4, 8, 16, 32]),
         stage_shared_heads=None,
-        bbox_head=dict(
-            type='Shared2FCBBoxHead',
-            in_channels=256,
-            fc_out_channels=1024,
-            roi_feat_size=7,
-            num_classes=1,
-            bbox_coder=dict(
-                type='DeltaXYWHBBoxCoder',
-                target_means=[0.0, 0.0, 0.0, 0.0],
-                target_stds=[0.1, 0.1, 0.2, 0.2]),
-            reg_class_agnostic=True,
-            loss_cls=dict(
-                type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0),
-            loss_bbox=dict(type='L1Loss', loss_weight=1.0)),
+        # mmdet's Shared2FCBBoxHead, for one class
+        bbox_head=dict(num_classes=1, reg_class_agnostic=True),
         embedding_head=dict(
             type='ReIDEmbeddingHead', in_channels=256, embed_dim=256,
             num_domains=5)),
@@ -79,9 +63,7 @@ model = dict(
                 debug=False)
         ]),
     test_cfg=dict(
-        rcnn=dict(
-            score_thr=0.05, nms=dict(type='nms', iou_threshold=0.4),
-            max_per_img=50)))
+        rcnn=dict(nms=dict(iou_threshold=0.4), max_per_img=50)))
 
 custom_hooks = [
     dict(type='MemoryBankHook', batch_size=4),
@@ -94,56 +76,7 @@ custom_hooks = [
             eps=(0.68, 0.70, 0.72), min_samples=4))
 ]
 
-# ------------------------------------------------------------------ SynthPS data
-dataset_type = 'SynthPSDataset'
-data_root = 'data/synthps/'
-render_cfg = dict(seed=0)
-image_scale = (384, 256)  # (width, height): SynthPS frames as rendered
-backend_args = None
-train_pipeline = [
-    dict(type='LoadImageFromFile', backend_args=backend_args),
-    dict(type='LoadPersonSearchAnnotations', with_bbox=True, with_fg_mask=True),
-    dict(type='Resize', scale=image_scale, keep_ratio=True),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='PackPersonSearchInputs')
-]
-# annotations load before Resize: query boxes are embedded in resized coordinates
-test_pipeline = [
-    dict(type='LoadImageFromFile', backend_args=backend_args),
-    dict(type='LoadPersonSearchAnnotations', with_bbox=True),
-    dict(type='Resize', scale=image_scale, keep_ratio=True),
-    dict(type='PackPersonSearchInputs')
-]
-train_dataloader = dict(
-    _delete_=True,
-    batch_size=2,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    batch_sampler=dict(type='AspectRatioBatchSampler'),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        split='train',
-        render_cfg=render_cfg,
-        pipeline=train_pipeline,
-        backend_args=backend_args))
-val_dataloader = dict(
-    _delete_=True,
-    batch_size=4,
-    num_workers=2,
-    persistent_workers=True,
-    drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        split='test',
-        test_mode=True,
-        render_cfg=render_cfg,
-        pipeline=test_pipeline,
-        backend_args=backend_args))
-test_dataloader = val_dataloader
+# SynthPS's evaluator without the cross-scale breakdown
 val_evaluator = dict(_delete_=True, type='PersonSearchMetric')
 test_evaluator = val_evaluator
 

@@ -16,6 +16,12 @@ train_pipeline = [
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackPersonSearchInputs')
 ]
+# the crops keep their background: no foreground masks (the Tab. 2 unmasked
+# ablations); otherwise train_pipeline
+unmasked_train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadPersonSearchAnnotations', with_bbox=True)
+] + train_pipeline[2:]
 # annotations load before Resize: query boxes are embedded in resized coordinates
 test_pipeline = [
     dict(type='LoadImageFromFile', backend_args=backend_args),
@@ -32,6 +38,8 @@ memory_fill_pipeline = [
     dict(type='Resize', scale=(1500, 900), keep_ratio=True),
     dict(type='PackPersonSearchInputs')
 ]
+# the same pass without masks, for the unmasked ablations
+unmasked_memory_fill_pipeline = unmasked_train_pipeline[:2] + memory_fill_pipeline[2:]
 
 train_dataloader = dict(
     batch_size=2,

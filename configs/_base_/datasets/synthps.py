@@ -13,6 +13,12 @@ train_pipeline = [
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackPersonSearchInputs')
 ]
+# the crops keep their background: no foreground masks (the detector alone and the
+# Tab. 2 unmasked ablations); otherwise train_pipeline
+unmasked_train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadPersonSearchAnnotations', with_bbox=True)
+] + train_pipeline[2:]
 # annotations load before Resize: query boxes are embedded in resized coordinates
 test_pipeline = [
     dict(type='LoadImageFromFile', backend_args=backend_args),

@@ -15,12 +15,9 @@ model = dict(
     loss_cluster=dict(loss_weight=0.1),
     loss_dml=dict(loss_weight=0.1))
 custom_hooks = [
-    dict(type='MemoryBankHook', batch_size=4, refresh_interval=1),
-    dict(
-        type='PseudoLabelHook',
-        start_epoch=2,
-        feature_source='combined',
-        label_cfg={{_base_.pseudo_label_cfg}})
+    {{_base_.memory_bank_hook}},
+    dict(type='PseudoLabelHook', start_epoch=2, feature_source='combined',
+         label_cfg={{_base_.pseudo_label_cfg}})
 ]
 optim_wrapper = dict(
     optimizer=dict(lr=0.02), paramwise_cfg=dict(_delete_=True),
