@@ -28,13 +28,15 @@ import numpy as np
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, REPO)
 
-#: Row name -> config (the paper's Tab. 1 rows, plus SSL from random weights).
+#: Row name -> config (the paper's Tab. 1 rows, SSL from random weights, and SSL
+#: with the multi-labels made once per epoch).
 ROWS = {
     'baseline': 'configs/ablations/synthps/baseline.py',
     'dml': 'configs/ablations/synthps/dml.py',
     'sl': 'configs/ablations/synthps/sl.py',
     'full': 'configs/ssl_r18c16-c4_6e_synthps.py',
     'from_scratch': 'configs/ablations/synthps/from_scratch.py',
+    'per_epoch': 'configs/ablations/synthps/per_epoch_labels.py',
 }
 SEARCH_KEYS = ('search/mAP', 'search/top1')
 DIAGNOSTIC_KEYS = ('nn_precision_combined', 'nn_precision_colour',
