@@ -41,7 +41,7 @@ def plot_learning_diagnostics(runs: Mapping[str, Sequence[dict]],
         ValueError: no run holds any nearest-neighbour precision (the training set
             had no person ids, or ``PseudoLabelHook(diagnostics=False)``).
     """
-    figure = Figure(figsize=(14, 4), layout='constrained')
+    figure = Figure(figsize=(14, 5.5), layout='constrained')
     banks, labels, clusters = figure.subplots(1, 3)
     share_axis = clusters.twinx()
     share_axis.set_ylabel('largest cluster / boxes (dashed)')
@@ -78,7 +78,9 @@ def plot_learning_diagnostics(runs: Mapping[str, Sequence[dict]],
     for axis in (banks, labels, clusters):
         axis.set_xlabel('epoch')
         axis.grid(True, alpha=0.3)
-        axis.legend(fontsize=7, loc='lower right')
+        # below the axes: the curves stay visible whatever their values
+        axis.legend(fontsize=7, loc='upper center', bbox_to_anchor=(0.5, -0.16),
+                    ncol=2)
     if title:
         figure.suptitle(title)
     return figure
