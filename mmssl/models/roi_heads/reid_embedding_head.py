@@ -25,9 +25,9 @@ class ReIDEmbeddingHead(BaseModule):
     The batch norm centres and scales each dimension, which removes the large
     component that all pooled ReLU features share (without it every cosine is
     close to 1). How it gets its statistics matters for SSL: the detector embeds the
-    persons of a batch in small groups (the ground-truth boxes, each size bucket of
-    original-scale crops, each exemplar scale), and with batch statistics two crops
-    of one group come out near ``+-1`` in every dimension whatever they show.
+    persons of a batch in small groups (the ground-truth boxes, the original-scale
+    crops, each exemplar scale), and with batch statistics two persons of a
+    two-person group come out near ``+-1`` in every dimension whatever they show.
 
     * ``norm_stats='population'`` (default): in training too, every embedding is
       normalised with the running (population) statistics, so it depends on its own
