@@ -2,7 +2,8 @@
 # start from pretrained weights and learn at a tenth of the rate of the new heads
 # (RPN, box heads, the embedding projection), as fine-tuning does; the detection
 # heads need the full rate to learn in 6 epochs, the pretrained features forget
-# what they know about persons at it (docs/benchmarks.md, "Training runs").
+# what they know about persons at it (docs/benchmarks.md, "Settings measured and
+# not kept").
 max_epochs = 6
 train_cfg = dict(type='ResumableEpochBasedTrainLoop', max_epochs=max_epochs, val_interval=max_epochs)
 val_cfg = dict(type='ValLoop')

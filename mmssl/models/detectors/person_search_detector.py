@@ -66,8 +66,9 @@ class PersonSearchDetector(TwoStageDetector):
             of the memory rows come from :class:`RowImages`); ``'epoch'`` from the
             ``PseudoLabelStore`` (computed once per epoch by the pseudo-label
             hook). On the SynthPS main job the per-iteration labels measured better
-            (multi-label precision 0.53 against 0.40 at the last epoch, mAP 18.9
-            against 17.4; docs/benchmarks.md).
+            on the labels and equal on search (three seeds: multi-label precision
+            0.41 against 0.35 at the last epoch, mAP 16.0 against 15.7;
+            docs/benchmarks.md).
     """
 
     def __init__(self,
