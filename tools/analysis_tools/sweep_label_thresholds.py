@@ -49,14 +49,21 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def hook_cfg(cfg, hook_type: str) -> Optional[dict]:
+    """A copy of the first ``cfg.custom_hooks`` entry of type ``hook_type``, or
+    ``None``."""
+    return next((dict(hook) for hook in cfg.get('custom_hooks', [])
+                 if hook.get('type') == hook_type), None)
+
+
 def label_settings(cfg) -> dict:
     """The ``PseudoLabelHook`` entry of ``cfg.custom_hooks``: its ``label_cfg`` and
     ``feature_source``."""
-    for hook in cfg.get('custom_hooks', []):
-        if hook.get('type') == 'PseudoLabelHook':
-            return dict(label_cfg=dict(hook.get('label_cfg', {})),
-                        feature_source=hook.get('feature_source', 'combined'))
-    raise ValueError(f'{cfg.filename}: no PseudoLabelHook in custom_hooks')
+    hook = hook_cfg(cfg, 'PseudoLabelHook')
+    if hook is None:
+        raise ValueError(f'{cfg.filename}: no PseudoLabelHook in custom_hooks')
+    return dict(label_cfg=dict(hook.get('label_cfg', {})),
+                feature_source=hook.get('feature_source', 'combined'))
 
 
 def sweep(features, table: dict, label_cfg: dict, t_s_values: Sequence[float],
@@ -116,8 +123,7 @@ def fill_banks(cfg, checkpoint: Optional[str]):
                         logger='current')
     else:
         runner.model.init_weights()
-    bank_cfg = next((dict(h) for h in cfg.get('custom_hooks', [])
-                     if h.get('type') == 'MemoryBankHook'), dict())
+    bank_cfg = hook_cfg(cfg, 'MemoryBankHook') or dict()
     bank_cfg.pop('type', None)
     MemoryBankHook(**dict(bank_cfg, refill=True)).before_train(runner)
     return runner
