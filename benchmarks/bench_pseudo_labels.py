@@ -75,6 +75,8 @@ TARGETS = {  # N: (seconds, GiB)
 }
 IDENTICAL_TARGET_SIZES = (5000, 18048)
 SPEEDUP_TARGET = (5000, 20.0)  # N, times faster than SpCL's path
+REPEATS = 2  # calls per process up to REPEAT_MAX rows (repeats_for)
+REPEAT_MAX = 18048
 EPS = (0.68, 0.70, 0.72)
 GIB = 1024 ** 3
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -120,6 +122,13 @@ def peak_rss() -> int:
     except OSError:
         pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def repeats_for(num: int) -> int:
+    """Calls per process at ``num`` rows: the first (a fresh process: one-time
+    kernel set-up, fresh pages) and, up to :data:`REPEAT_MAX` rows, the later
+    ones of a process that has run it before (each epoch after the first)."""
+    return REPEATS if num <= REPEAT_MAX else 1
 
 
 def make_bank(labels, kind: str, num: int):
@@ -170,6 +179,15 @@ def run_sparse(kind: str, num: int, out_dir: str, threads: int) -> dict:
         recall_sample=1000 if num > labels.pseudo_label_generator.APPROXIMATE_ABOVE
         else 0, step_callback=lambda name, seconds: timer.done(name, seconds))
     cpu = time.process_time() - cpu
+    repeat = None
+    for _ in range(repeats_for(num) - 1):  # as the hook's later epochs run it
+        again_cpu = time.process_time()
+        again = labels.generate_pseudo_labels(bank.features, bank.image_ids,
+                                              epoch=0, eps=EPS)
+        repeat = dict(total_seconds=again.timings['total'],
+                      cpu_seconds=time.process_time() - again_cpu,
+                      steps={name: dict(seconds=seconds) for name, seconds
+                             in again.timings.items() if name != 'total'})
     cluster_quality = labels.pairwise_precision_recall(result.cluster_labels,
                                                        bank.person_ids)
     multilabel_quality = labels.pairwise_precision_recall(result.multilabels,
@@ -185,7 +203,7 @@ def run_sparse(kind: str, num: int, out_dir: str, threads: int) -> dict:
         total_seconds=result.timings['total'], cpu_seconds=cpu,
         peak_bytes=timer.peak(), setup_peak_bytes=timer.setup_peak,
         per_step_peak_reset=timer.can_reset, steps=timer.steps,
-        data_seconds=data_seconds, threshold=result.threshold,
+        repeat=repeat, data_seconds=data_seconds, threshold=result.threshold,
         num_clusters=result.num_clusters, num_singletons=result.num_singletons,
         num_multilabel_pairs=result.num_multilabel_pairs,
         neighbour_recall=result.neighbour_recall,
@@ -372,10 +390,19 @@ def run_spcl(kind: str, num: int, out_dir: str, threads: int) -> dict:
     timer.done('dbscan')
     total = time.perf_counter() - start
     cpu = time.process_time() - cpu
+    repeat = None
+    for _ in range(repeats_for(num) - 1):
+        del distance  # as SpCL's next epoch would have freed it
+        again_cpu = time.process_time()
+        again = time.perf_counter()
+        distance = spcl_jaccard_distance(labels, torch.from_numpy(bank.features))
+        spcl_self_paced_labels(distance)
+        repeat = dict(total_seconds=time.perf_counter() - again,
+                      cpu_seconds=time.process_time() - again_cpu)
     np.savez(osp.join(out_dir, f'spcl_{kind}_{num}.npz'),
              cluster_labels=cluster_labels)
     return dict(num=num, mode='spcl', total_seconds=total, cpu_seconds=cpu,
-                peak_bytes=timer.peak(), steps=timer.steps)
+                peak_bytes=timer.peak(), steps=timer.steps, repeat=repeat)
 
 
 # ------------------------------------------------- exact-search proposals
@@ -538,6 +565,10 @@ def main():
                                                 / entry['sparse']['total_seconds'])
                     entry['cpu_speedup_vs_spcl'] = (entry['spcl']['cpu_seconds']
                                                     / entry['sparse']['cpu_seconds'])
+                    if entry['spcl'].get('repeat') and entry['sparse'].get('repeat'):
+                        entry['repeat_speedup_vs_spcl'] = (
+                            entry['spcl']['repeat']['total_seconds']
+                            / entry['sparse']['repeat']['total_seconds'])
                 entry['load_average_after'] = os.getloadavg()[0]
                 results.append(entry)
                 print_entry(entry)
@@ -571,6 +602,16 @@ def print_entry(entry):
                       for r in references))
     print(f'  {"total":12s} {fmt_total(sparse):>22s}' +
           ''.join(f' {fmt_total(entry[r]):>22s}' for r in references))
+    if sparse.get('repeat'):
+        print(f'  {"total again":12s} {sparse["repeat"]["total_seconds"]:7.2f} s'
+              + ' ' * 8 + ''.join(
+                  f' {entry[r]["repeat"]["total_seconds"]:7.2f} s' + ' ' * 8
+                  if entry[r].get('repeat') else f' {"-":>22s}'
+                  for r in references))
+        print('  (total again: a second call in the same process, as in every '
+              'epoch after the first: steps ' + ', '.join(
+                  f'{name} {step["seconds"]:.2f} s'
+                  for name, step in sparse['repeat']['steps'].items()) + ')')
     print(f'  (mmssl: {sparse["cpu_seconds"]:.1f} CPU-seconds; process peak '
           f'includes {sparse["setup_peak_bytes"] / GIB:.2f} G of imports and '
           'data; load average before/after the runs '
@@ -602,7 +643,10 @@ def print_entry(entry):
     if 'speedup_vs_spcl' in entry:
         print(f"  speed-up vs SpCL's path: {entry['speedup_vs_spcl']:.1f}x wall time, "
               f"{entry['cpu_speedup_vs_spcl']:.1f}x CPU time (SpCL: "
-              f"{entry['spcl']['cpu_seconds']:.1f} CPU-seconds)")
+              f"{entry['spcl']['cpu_seconds']:.1f} CPU-seconds) on the first call")
+    if 'repeat_speedup_vs_spcl' in entry:
+        print(f"  speed-up vs SpCL's path on the second call: "
+              f"{entry['repeat_speedup_vs_spcl']:.1f}x wall time")
 
 
 def summarise(results):
@@ -626,12 +670,15 @@ def summarise(results):
             met[f'identical_{kind}_{num}'] = ok
             checks.append(f'{name}: labels identical to the dense reference -> '
                           f'{"met" if ok else "NOT met"}')
-        if num == SPEEDUP_TARGET[0] and 'speedup_vs_spcl' in entry:
-            ok = entry['speedup_vs_spcl'] >= SPEEDUP_TARGET[1]
-            met[f'speedup_{kind}_{num}'] = ok
-            checks.append(f"{name}: >= {SPEEDUP_TARGET[1]:.0f}x faster than SpCL's "
-                          f"path: {entry['speedup_vs_spcl']:.1f}x -> "
-                          f'{"met" if ok else "NOT met"}')
+        for key, call in (('speedup_vs_spcl', 'first call'),
+                          ('repeat_speedup_vs_spcl', 'second call')):
+            if num == SPEEDUP_TARGET[0] and key in entry:
+                ok = entry[key] >= SPEEDUP_TARGET[1]
+                suffix = '' if call == 'first call' else '_repeat'
+                met[f'speedup_{kind}_{num}{suffix}'] = ok
+                checks.append(f"{name}: >= {SPEEDUP_TARGET[1]:.0f}x faster than "
+                              f"SpCL's path ({call}): {entry[key]:.1f}x -> "
+                              f'{"met" if ok else "NOT met"}')
     return dict(checks=checks, met=met)
 
 

@@ -19,8 +19,8 @@ from .pairwise_metrics import PairwiseScores, pairwise_precision_recall
 from .pseudo_label_generator import PseudoLabels, generate_pseudo_labels
 from .same_image_rule import separate_same_image
 from .self_paced_dbscan import (SelfPacedClusters, canonical_labels,
-                                dbscan_labels, outliers_to_singletons,
-                                self_paced_clustering)
+                                outliers_to_singletons, self_paced_clustering)
+from .sparse_dbscan import dbscan_labels
 from .synthetic_features import (SyntheticBank, make_clustered_bank,
                                  make_spcl_style_bank)
 

@@ -36,8 +36,8 @@ from .canonical_similarity import canonical_top_k, check_features, pair_similari
 from .proposal_precision import (ProposalRows, products, proposal_device,
                                  proposal_dtype, proposal_error)
 
-#: Elements of one block of proposed similarities (16 Mi: 32 MiB in bfloat16).
-BLOCK_ELEMENTS = 1 << 24
+#: Elements of one block of proposed similarities (4 Mi: 8 MiB in bfloat16).
+BLOCK_ELEMENTS = 1 << 22
 
 #: Candidates proposed per row in the first kNN pass, beyond ``k``: enough that the
 #: k-th canonical similarity almost always clears the error bound at ``k = 30``

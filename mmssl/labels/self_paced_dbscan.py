@@ -18,9 +18,10 @@ becomes a singleton. With ``same_image_rule=True`` each of the three labellings 
 goes through :func:`~mmssl.labels.same_image_rule.separate_same_image`, as CGPS does.
 
 Everything is computed from label counts (``O(N)``), never from ``N x N`` label
-matrices. scikit-learn's DBSCAN accepts the sparse CSR distance directly: stored
-entries (explicit zeros included) are the candidate neighbours, absent ones are
-"farther than any eps".
+matrices. Each DBSCAN runs on the sparse CSR distance
+(:func:`~mmssl.labels.sparse_dbscan.dbscan_labels`, scikit-learn's labels as
+connected components): stored entries (explicit zeros included) are the candidate
+neighbours, absent ones are "farther than any eps".
 """
 from dataclasses import dataclass
 from typing import Optional, Sequence
@@ -30,6 +31,7 @@ import scipy.sparse as sp
 
 from .neighbour_search import SearchOrFeatures, as_search
 from .same_image_rule import separate_same_image
+from .sparse_dbscan import dbscan_labels
 
 DEFAULT_EPS = (0.68, 0.70, 0.72)
 
@@ -46,24 +48,6 @@ def canonical_labels(labels: np.ndarray) -> np.ndarray:
     rank = np.empty(len(first), dtype=np.int64)
     rank[np.argsort(first)] = np.arange(len(first))
     return rank[inverse.ravel()]
-
-
-def dbscan_labels(distance: sp.csr_matrix, eps: float,
-                  min_samples: int = 4) -> np.ndarray:
-    """scikit-learn DBSCAN on a sparse precomputed distance; outliers are ``-1``.
-
-    Args:
-        distance: ``(N, N)`` CSR; stored entries are distances (explicit zeros
-            count), absent entries are farther than ``eps``.
-        eps: neighbourhood radius (``d <= eps`` is a neighbour).
-        min_samples: neighbours (self included) that make a core point.
-    """
-    from sklearn.cluster import DBSCAN  # noqa: PLC0415 (keeps import light)
-    distance = sp.csr_matrix(distance)
-    if distance.shape[0] != distance.shape[1]:
-        raise ValueError(f'distance must be square, got {distance.shape}')
-    return DBSCAN(eps=eps, min_samples=min_samples,
-                  metric='precomputed').fit_predict(distance).astype(np.int64)
 
 
 def outliers_to_singletons(labels: np.ndarray) -> np.ndarray:

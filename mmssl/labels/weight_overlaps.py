@@ -12,26 +12,43 @@ For rows ``V_i`` (each summing to 1 here: the k-reciprocal weights of
 * verify: the pairs whose bound passes are evaluated exactly
   (:func:`pair_overlaps`).
 
+Both run in chunks of rows, on torch's intra-op threads
+(:func:`~mmssl.labels.chunk_threads.map_chunks`).
+
 Renumbering the rows first in reverse Cuthill-McKee order (so that rows sharing
 columns get nearby numbers) was measured and dropped: no gain at 55,272 rows, and 10%
 slower overall for the kNN pairs of 200,000 rows (the rows' columns are too spread
 for a band).
 """
+import threading
 from typing import Optional, Tuple
 
 import numpy as np
 import scipy.sparse as sp
 
-#: Multiply-adds of the candidate product (pairs ``j > i``, estimated) per chunk of
-#: rows: bounds memory.
-PRODUCT_BUDGET = 1 << 23
+from .chunk_threads import chunk_workers, map_chunks
+
+#: A group of rows shares one column slice of the heads (:func:`min_overlaps`),
+#: which costs ``O(nnz)`` of the heads: the group's product work (multiply-adds,
+#: pairs ``j > i``, estimated) is at least this many times that cost.
+SLICE_RATIO = 8
+
+#: Multiply-adds per chunk of the product: bounds each thread's memory (the
+#: product's entries), small enough that the allocator reuses it.
+PRODUCT_CHUNK = 1 << 20
 
 #: Entries of partner rows gathered per chunk while pairs are evaluated exactly.
-PAIR_BUDGET = 1 << 22
+PAIR_BUDGET = 1 << 20
 
 #: Values of the dense buffer that holds a block of rows of ``V`` while pairs are
-#: evaluated (1 Mi float64 = 8 MiB, about a cache's size).
-OVERLAP_BUFFER = 1 << 20
+#: evaluated (128 Ki float64 = 1 MiB, a core's L2 cache), but at least
+#: :data:`OVERLAP_BLOCK_ROWS` rows (at large N a block of fewer rows leaves too few
+#: pairs per block for numpy's calls).
+OVERLAP_BUFFER = 1 << 17
+OVERLAP_BLOCK_ROWS = 16
+
+#: Values of the padded block that ranks rows' entries (:func:`split_rows`).
+SORT_ELEMENTS = 1 << 20
 
 #: Tail mass allowed per row, as a fraction of the overlap a pair must exceed
 #: (:func:`min_overlaps`); below 1/2, so that pairs sharing no head column are
@@ -41,10 +58,13 @@ OVERLAP_BUFFER = 1 << 20
 TAIL_FRACTION = 0.35
 
 
-def _row_chunks(work: np.ndarray, budget: float):
+def _row_chunks(work: np.ndarray, budget: float, at_least: int = 1):
     """Consecutive row ranges whose summed ``work`` stays within ``budget`` (or one
-    row when a single row exceeds it)."""
+    row when a single row exceeds it), and at least ``at_least`` of them when there
+    are enough rows (so that every thread of :func:`map_chunks` has one)."""
     cumulative = np.cumsum(work)
+    if len(work) and at_least > 1:
+        budget = min(budget, max(cumulative[-1] / at_least, 1e-12))
     start = 0
     while start < len(work):
         base = cumulative[start - 1] if start else 0.0
@@ -84,23 +104,28 @@ def pair_overlaps(weights: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray,
     """
     partners = weights if partners is None else partners
     lengths = np.diff(partners.indptr)[cols].astype(np.float64)
-    return np.concatenate([np.zeros(0)] + [
-        _overlaps_of_chunk(weights, partners, rows[lo:hi], cols[lo:hi])
-        for lo, hi in _row_chunks(lengths, PAIR_BUDGET)
-    ])
+    chunks = _row_chunks(lengths, PAIR_BUDGET, chunk_workers())
+    buffers = threading.local()  # one zeroed buffer per thread, reused by its chunks
+    return np.concatenate([np.zeros(0)] + map_chunks(
+        lambda chunk: _overlaps_of_chunk(weights, partners, rows[chunk[0]:chunk[1]],
+                                         cols[chunk[0]:chunk[1]], buffers), chunks))
 
 
 def _overlaps_of_chunk(weights: sp.csr_matrix, partners: sp.csr_matrix,
-                       rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """:func:`pair_overlaps` for one chunk of pairs."""
+                       rows: np.ndarray, cols: np.ndarray,
+                       buffers: threading.local) -> np.ndarray:
+    """:func:`pair_overlaps` for one chunk of pairs; ``buffers.values`` is this
+    thread's zeroed buffer (made here on first use), left zeroed."""
     num = weights.shape[1]
     lengths, partner_cols, partner_values = _gather_rows(partners, cols)
     smaller = np.empty(len(partner_values))
     ends = np.cumsum(lengths)
-    block = max(1, OVERLAP_BUFFER // num)
+    block = max(OVERLAP_BLOCK_ROWS, OVERLAP_BUFFER // num)
     block_of = rows // block
     bounds = np.flatnonzero(np.r_[True, block_of[1:] != block_of[:-1], True])
-    buffer = np.zeros(block * num)
+    if getattr(buffers, 'values', None) is None:
+        buffers.values = np.zeros(block * num)
+    buffer = buffers.values
     for lo, hi in zip(bounds[:-1], bounds[1:]):
         first_row = int(block_of[lo]) * block
         last_row = min(first_row + block, weights.shape[0])
@@ -128,7 +153,7 @@ def _lightest_first(weights: sp.csr_matrix) -> np.ndarray:
     sizes = np.diff(weights.indptr)
     order = np.empty(weights.nnz, dtype=np.int64)
     width = max(1, int(sizes.max(initial=1)))
-    step = max(1, (1 << 22) // width)
+    step = max(1, SORT_ELEMENTS // width)
     for lo in range(0, weights.shape[0], step):
         hi = min(lo + step, weights.shape[0])
         start, stop = weights.indptr[lo], weights.indptr[hi]
@@ -225,19 +250,32 @@ def min_overlaps(weights: sp.csr_matrix,
     # Most product entries come from pairs sharing a column or two: one comparison
     # with the loosest bound (the largest tails) drops them before anything else.
     loosest = min_overlap - margin - 2.0 * tail.max(initial=0.0)
-    found_rows, found_cols = [], []
-    for start, stop in _row_chunks(work / 2 + 1, PRODUCT_BUDGET):
-        later = root_t[:, start:]  # only pairs (i, j >= start) are computed
+
+    def candidates(first: int, later: sp.csr_matrix, start: int,
+                   stop: int) -> Tuple[np.ndarray, np.ndarray]:
         shared = root[start:stop] @ later
         hit = np.flatnonzero(shared.data > loosest)
         rows = start + np.searchsorted(shared.indptr, hit, side='right') - 1
-        cols = start + shared.indices[hit].astype(np.int64)
+        cols = first + shared.indices[hit].astype(np.int64)
         keep = ((cols > rows)
                 & (shared.data[hit] + tail[rows] + tail[cols] > min_overlap - margin))
-        found_rows.append(rows[keep])
-        found_cols.append(cols[keep])
-    return overlaps_above(weights, np.concatenate(found_rows),
-                          np.concatenate(found_cols), min_overlap)
+        return rows[keep], cols[keep]
+
+    # Slicing columns of root_t costs O(its nnz): once per group of rows
+    # (SLICE_RATIO), whose products then run in small chunks (PRODUCT_CHUNK) on
+    # the threads; a chunk also computes the pairs (i, first <= j < i), dropped.
+    found = []
+    cost = work / 2 + 1
+    workers = chunk_workers()
+    group = max(SLICE_RATIO * root.nnz, PRODUCT_CHUNK * workers)
+    for first, end in _row_chunks(cost, group):
+        later = root_t[:, first:]  # only pairs (i, j >= first) are computed
+        found += map_chunks(
+            lambda chunk, first=first, later=later: candidates(
+                first, later, first + chunk[0], first + chunk[1]),
+            _row_chunks(cost[first:end], PRODUCT_CHUNK, workers))
+    return overlaps_above(weights, np.concatenate([rows for rows, _ in found]),
+                          np.concatenate([cols for _, cols in found]), min_overlap)
 
 
 def neighbour_pair_overlaps(

@@ -2,17 +2,28 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
+import mmssl.labels.chunk_threads as chunk_threads
 import mmssl.labels.weight_overlaps as wo
 from mmssl.labels.weight_overlaps import min_overlaps, pair_overlaps, split_rows
 
 
-@pytest.fixture(params=['one chunk', 'small chunks'])
+@pytest.fixture(params=['one chunk', 'small chunks', 'small chunks, 3 threads'])
 def chunks(request, monkeypatch):
-    """Run the product and the exact evaluation in one chunk, or in many."""
-    if request.param == 'small chunks':
-        monkeypatch.setattr(wo, 'PRODUCT_BUDGET', 500)
+    """Run the product and the exact evaluation in one chunk, or in many (column
+    slices, product chunks, pair chunks, buffer blocks), on one thread or three."""
+    workers = 3 if request.param.endswith('3 threads') else 1
+    monkeypatch.setattr(chunk_threads, 'chunk_workers', lambda: workers)
+    monkeypatch.setattr(wo, 'chunk_workers', lambda: workers)
+    if request.param.startswith('small chunks'):
+        monkeypatch.setattr(wo, 'SLICE_RATIO', 0)
+        monkeypatch.setattr(wo, 'PRODUCT_CHUNK', 500)
         monkeypatch.setattr(wo, 'PAIR_BUDGET', 300)
         monkeypatch.setattr(wo, 'OVERLAP_BUFFER', 7 * 300)
+        monkeypatch.setattr(wo, 'OVERLAP_BLOCK_ROWS', 1)
+    else:
+        monkeypatch.setattr(wo, 'SLICE_RATIO', 10 ** 9)
+        monkeypatch.setattr(wo, 'PRODUCT_CHUNK', 10 ** 9)
+        monkeypatch.setattr(wo, 'PAIR_BUDGET', 10 ** 9)
 
 
 @pytest.mark.parametrize('min_overlap', [0.0, 0.1, 0.3])

@@ -1,0 +1,41 @@
+"""Independent chunks of array work on torch's intra-op threads.
+
+The sparse steps of :mod:`mmssl.labels` (scipy's sparse products, numpy's gathers
+and reductions) run one thread each, but they release the GIL, and they come in
+chunks of rows that do not depend on each other. :func:`map_chunks` runs such chunks
+on as many Python threads as torch has intra-op threads, so they follow the same
+thread policy as the dense steps (the trainer's ``TorchThreadsHook``, a tool's
+``--threads``): one thread, one chunk at a time.
+"""
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable, Iterable, List, Optional, TypeVar
+
+import torch
+
+Item = TypeVar('Item')
+Result = TypeVar('Result')
+
+
+def chunk_workers() -> int:
+    """Threads for chunked array work: torch's intra-op thread count."""
+    return max(1, torch.get_num_threads())
+
+
+def map_chunks(function: Callable[[Item], Result], chunks: Iterable[Item],
+               workers: Optional[int] = None) -> List[Result]:
+    """``[function(chunk) for chunk in chunks]``, the chunks on ``workers`` threads.
+
+    Results keep the order of the chunks. Each chunk's peak memory is paid once per
+    thread, so keep chunks to a budget.
+
+    Args:
+        function: work on one chunk; must release the GIL to gain anything.
+        chunks: the chunks.
+        workers: threads; default :func:`chunk_workers`.
+    """
+    chunks = list(chunks)
+    workers = min(chunk_workers() if workers is None else int(workers), len(chunks))
+    if workers <= 1:
+        return [function(chunk) for chunk in chunks]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(function, chunks))
