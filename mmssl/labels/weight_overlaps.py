@@ -48,7 +48,7 @@ OVERLAP_BUFFER = 1 << 17
 OVERLAP_BLOCK_ROWS = 16
 
 #: Values of the padded block that ranks rows' entries (:func:`split_rows`).
-SORT_ELEMENTS = 1 << 20
+SORT_ELEMENTS = 1 << 18
 
 #: Tail mass allowed per row, as a fraction of the overlap a pair must exceed
 #: (:func:`min_overlaps`); below 1/2, so that pairs sharing no head column are
@@ -154,7 +154,8 @@ def _lightest_first(weights: sp.csr_matrix) -> np.ndarray:
     order = np.empty(weights.nnz, dtype=np.int64)
     width = max(1, int(sizes.max(initial=1)))
     step = max(1, SORT_ELEMENTS // width)
-    for lo in range(0, weights.shape[0], step):
+
+    def rank_rows(lo: int) -> None:
         hi = min(lo + step, weights.shape[0])
         start, stop = weights.indptr[lo], weights.indptr[hi]
         counts = sizes[lo:hi]
@@ -166,6 +167,8 @@ def _lightest_first(weights: sp.csr_matrix) -> np.ndarray:
         ranked = np.argsort(padded, axis=1)
         real = np.arange(width) < counts[:, None]
         order[start:stop] = (weights.indptr[lo:hi, None] + ranked)[real]
+
+    map_chunks(rank_rows, range(0, weights.shape[0], step))
     return order
 
 
