@@ -20,13 +20,14 @@ from .pseudo_label_generator import PseudoLabels, generate_pseudo_labels
 from .same_image_rule import separate_same_image
 from .self_paced_dbscan import (SelfPacedClusters, canonical_labels,
                                 outliers_to_singletons, self_paced_clustering)
-from .sparse_dbscan import dbscan_labels
+from .sparse_dbscan import NeighbourGraph, dbscan_labels
 from .synthetic_features import (SyntheticBank, make_clustered_bank,
                                  make_spcl_style_bank)
 
 __all__ = [
     'PairwiseScores', 'PseudoLabels', 'check_features', 'SelfPacedClusters', 'SyntheticBank',
-    'build_approximate_index', 'canonical_labels', 'dbscan_labels',
+    'NeighbourGraph', 'build_approximate_index', 'canonical_labels',
+    'dbscan_labels',
     'default_nlist', 'dense_jaccard_distance', 'dense_multilabels',
     'dense_self_paced_labels', 'dense_similarity', 'dynamic_multilabels',
     'dynamic_threshold', 'exclusive_multilabels', 'generate_pseudo_labels',

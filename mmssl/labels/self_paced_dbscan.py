@@ -31,7 +31,7 @@ import scipy.sparse as sp
 
 from .neighbour_search import SearchOrFeatures, as_search
 from .same_image_rule import separate_same_image
-from .sparse_dbscan import dbscan_labels
+from .sparse_dbscan import NeighbourGraph
 
 DEFAULT_EPS = (0.68, 0.70, 0.72)
 
@@ -122,9 +122,10 @@ def self_paced_clustering(distance: sp.csr_matrix,
     if same_image_rule:
         features = as_search(features)  # validated once for the three labellings
     eps_tight, eps_normal, eps_loose = sorted(eps)
+    graph = NeighbourGraph(distance)  # checked once for the three radii
     labelings = []
     for value in (eps_normal, eps_tight, eps_loose):
-        labels = outliers_to_singletons(dbscan_labels(distance, value, min_samples))
+        labels = outliers_to_singletons(graph.dbscan(value, min_samples))
         if same_image_rule:
             labels = separate_same_image(labels, features, image_ids)
         labelings.append(labels)

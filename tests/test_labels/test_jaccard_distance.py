@@ -6,7 +6,7 @@ from mmssl.labels.dense_reference import dense_dbscan, dense_jaccard_distance
 from mmssl.labels.jaccard_distance import (k_reciprocal_jaccard_distance,
                                            overlap_for_distance)
 from mmssl.labels.neighbour_search import knn_search
-from mmssl.labels.self_paced_dbscan import dbscan_labels
+from mmssl.labels.sparse_dbscan import dbscan_labels
 from mmssl.labels.synthetic_features import make_clustered_bank
 
 

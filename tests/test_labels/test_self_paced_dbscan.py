@@ -47,7 +47,7 @@ def test_fixed_threshold_is_reused(case):
 def test_the_criterion_expels_something(case):
     """Self-paced labels differ from plain DBSCAN at the normal eps."""
     _, _, sparse = case
-    from mmssl.labels.self_paced_dbscan import dbscan_labels
+    from mmssl.labels.sparse_dbscan import dbscan_labels
     plain = canonical_labels(outliers_to_singletons(dbscan_labels(sparse, 0.70)))
     assert not np.array_equal(self_paced_clustering(sparse).labels, plain)
 

@@ -3,7 +3,7 @@ import pytest
 import scipy.sparse as sp
 from sklearn.cluster import DBSCAN
 
-from mmssl.labels.sparse_dbscan import dbscan_labels
+from mmssl.labels.sparse_dbscan import NeighbourGraph, dbscan_labels
 
 
 def random_distance(num, density, seed, diagonal=True, ties=False):
@@ -37,6 +37,14 @@ def test_identical_to_scikit_learn(seed, min_samples, ties):
                           metric='precomputed').fit_predict(distance)
         np.testing.assert_array_equal(dbscan_labels(distance, eps, min_samples),
                                       expected)
+
+
+def test_one_graph_serves_several_radii():
+    distance = random_distance(300, 0.03, 7, ties=True)
+    graph = NeighbourGraph(distance)
+    for eps in (0.3, 0.5, 0.7):
+        np.testing.assert_array_equal(graph.dbscan(eps, 4),
+                                      dbscan_labels(distance, eps, 4))
 
 
 def test_border_point_joins_the_first_cluster():
