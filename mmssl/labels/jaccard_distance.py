@@ -32,7 +32,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .neighbour_search import NeighbourSearch, SearchOrFeatures, as_search
-from .weight_overlaps import min_overlaps, neighbour_pair_overlaps, pair_overlaps
+from .weight_overlaps import min_overlaps, neighbour_pair_overlaps
 
 def overlap_for_distance(cutoff: float) -> float:
     """Smallest overlap ``m`` with ``1 - m / (2 - m) < cutoff`` is above this value.
@@ -84,12 +84,12 @@ def expanded_sets(ranks: np.ndarray, k1: int) -> sp.csr_matrix:
     available = ranks.shape[1]
     full = reciprocal_sets(ranks, min(k1 + 1, available))
     half = reciprocal_sets(ranks, min(int(np.around(k1 / 2)) + 1, available))
-    rows = np.repeat(np.arange(full.shape[0]), np.diff(full.indptr))
-    shared = pair_overlaps(full, rows, full.indices.astype(np.int64),
-                           partners=half)  # |R*(i) ∩ R*_half(c)|, c in R*(i)
-    accept = shared > 2.0 / 3.0 * np.diff(half.indptr)[full.indices]
+    # |R*(i) ∩ R*_half(c)| for c in R*(i): one small product of the symmetric 0/1 sets, read at
+    # the pattern of R* (a pair sharing nobody is absent, and never accepted)
+    shared = (full @ half).multiply(full).tocoo()
+    accept = shared.data > 2.0 / 3.0 * np.diff(half.indptr)[shared.col]
     accepted = sp.csr_matrix((np.ones(int(accept.sum())),
-                              (rows[accept], full.indices[accept])),
+                              (shared.row[accept], shared.col[accept])),
                              shape=full.shape)
     expanded = (full + accepted @ half).tocsr()
     expanded.data[:] = 1.0

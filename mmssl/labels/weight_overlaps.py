@@ -21,7 +21,7 @@ slower overall for the kNN pairs of 200,000 rows (the rows' columns are too spre
 for a band).
 """
 import threading
-from typing import Optional, Tuple
+from typing import Tuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -84,9 +84,9 @@ def _gather_rows(matrix: sp.csr_matrix,
     return lengths, matrix.indices[flat], matrix.data[flat]
 
 
-def pair_overlaps(weights: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray,
-                  partners: Optional[sp.csr_matrix] = None) -> np.ndarray:
-    """Exact ``m_ij = sum_k min(V_ik, W_jk)`` for given pairs (``W = V`` by default).
+def pair_overlaps(weights: sp.csr_matrix, rows: np.ndarray,
+                  cols: np.ndarray) -> np.ndarray:
+    """Exact ``m_ij = sum_k min(V_ik, V_jk)`` for given pairs.
 
     Rows ``i`` are scattered, a block at a time (:data:`OVERLAP_BUFFER` values),
     into a dense buffer; each pair then gathers row ``i``'s values at row ``j``'s
@@ -95,29 +95,26 @@ def pair_overlaps(weights: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray,
 
     Args:
         weights: ``(N, M)`` CSR ``V``.
-        rows: ``(P,)`` int64 rows ``i`` of ``V``, sorted ascending.
-        cols: ``(P,)`` int64 rows ``j`` of ``W``.
-        partners: ``(N', M)`` CSR ``W``; default ``V``.
+        rows: ``(P,)`` int64 rows ``i``, sorted ascending.
+        cols: ``(P,)`` int64 rows ``j``.
 
     Returns:
         ``(P,)`` float64 overlaps.
     """
-    partners = weights if partners is None else partners
-    lengths = np.diff(partners.indptr)[cols].astype(np.float64)
+    lengths = np.diff(weights.indptr)[cols].astype(np.float64)
     chunks = _row_chunks(lengths, PAIR_BUDGET, chunk_workers())
     buffers = threading.local()  # one zeroed buffer per thread, reused by its chunks
     return np.concatenate([np.zeros(0)] + map_chunks(
-        lambda chunk: _overlaps_of_chunk(weights, partners, rows[chunk[0]:chunk[1]],
+        lambda chunk: _overlaps_of_chunk(weights, rows[chunk[0]:chunk[1]],
                                          cols[chunk[0]:chunk[1]], buffers), chunks))
 
 
-def _overlaps_of_chunk(weights: sp.csr_matrix, partners: sp.csr_matrix,
-                       rows: np.ndarray, cols: np.ndarray,
+def _overlaps_of_chunk(weights: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray,
                        buffers: threading.local) -> np.ndarray:
     """:func:`pair_overlaps` for one chunk of pairs; ``buffers.values`` is this
     thread's zeroed buffer (made here on first use), left zeroed."""
     num = weights.shape[1]
-    lengths, partner_cols, partner_values = _gather_rows(partners, cols)
+    lengths, partner_cols, partner_values = _gather_rows(weights, cols)
     smaller = np.empty(len(partner_values))
     ends = np.cumsum(lengths)
     block = max(OVERLAP_BLOCK_ROWS, OVERLAP_BUFFER // num)
