@@ -4,6 +4,8 @@ from typing import Optional
 
 from mmengine.config import Config
 
+from mmssl.utils.config_entries import config_hooks
+
 TINY_SYNTHPS = dict(
     seed=0,
     num_train_ids=6,
@@ -84,12 +86,11 @@ def tiny_ssl_config(data_root: str,
     cfg.default_hooks.checkpoint.interval = 1
     cfg.default_hooks.checkpoint.max_keep_ckpts = -1
     cfg.default_hooks.visualization = dict(type='DetVisualizationHook')
-    for hook in cfg.get('custom_hooks', []):
-        if hook['type'] == 'PseudoLabelHook':
-            # labels from the second epoch on, small neighbourhoods for 30 boxes
-            hook['start_epoch'] = 1
-            hook['label_cfg'] = dict(hook.get('label_cfg', {}), k1=5, k2=2,
-                                     min_samples=2)
+    for hook in config_hooks(cfg, 'PseudoLabelHook'):
+        # labels from the second epoch on, small neighbourhoods for 30 boxes
+        hook['start_epoch'] = 1
+        hook['label_cfg'] = dict(hook.get('label_cfg', {}), k1=5, k2=2,
+                                 min_samples=2)
     if seed is not None:
         cfg.randomness = dict(seed=seed, deterministic=True)
     cfg.log_level = 'INFO'

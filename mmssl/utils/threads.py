@@ -10,15 +10,9 @@ CPU, threads that wait for each other slow both down (``TorchThreadsHook``).
 import argparse
 from typing import Optional
 
+from .config_entries import config_hooks
+
 HOOK_TYPE = 'TorchThreadsHook'
-
-
-def _hook_threads(hook) -> Optional[int]:
-    if not isinstance(hook, dict):
-        return None
-    if str(hook.get('type', '')).split('.')[-1] != HOOK_TYPE:
-        return None
-    return int(hook.get('num_threads', 1))
 
 
 def config_num_threads(cfg) -> Optional[int]:
@@ -27,12 +21,8 @@ def config_num_threads(cfg) -> Optional[int]:
     Args:
         cfg: an :class:`mmengine.Config` (or dict) of a training config.
     """
-    default_hooks = cfg.get('default_hooks') or {}
-    for hook in list(default_hooks.values()) + list(cfg.get('custom_hooks') or []):
-        threads = _hook_threads(hook)
-        if threads is not None:
-            return threads
-    return None
+    hooks = config_hooks(cfg, HOOK_TYPE)
+    return int(hooks[0].get('num_threads', 1)) if hooks else None
 
 
 def add_threads_argument(parser: argparse.ArgumentParser) -> None:
@@ -87,20 +77,17 @@ def apply_thread_policy(cfg, threads: Optional[int] = None,
 def set_runner_threads(cfg, threads: Optional[int]) -> None:
     """Make a Runner apply ``threads`` (``tools/test.py --threads``).
 
-    Replaces the thread count of the config's ``TorchThreadsHook`` (or adds the
-    hook to ``default_hooks``); None leaves the config as it is.
+    Replaces the thread count of each ``TorchThreadsHook`` of the config (or adds
+    the hook to ``default_hooks``); None leaves the config as it is.
     """
     if threads is None:
         return
     resolve_num_threads(cfg, threads)  # validates
-    for hook in list(cfg.get('custom_hooks') or []):
-        if _hook_threads(hook) is not None:
-            hook['num_threads'] = int(threads)
-            return
+    hooks = config_hooks(cfg, HOOK_TYPE)
+    for hook in hooks:
+        hook['num_threads'] = int(threads)
+    if hooks:
+        return
     default_hooks = cfg.get('default_hooks') or {}
-    for key, hook in default_hooks.items():
-        if _hook_threads(hook) is not None:
-            hook['num_threads'] = int(threads)
-            return
     default_hooks['torch_threads'] = dict(type=HOOK_TYPE, num_threads=int(threads))
     cfg.default_hooks = default_hooks

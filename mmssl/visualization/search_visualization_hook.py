@@ -12,6 +12,7 @@ from mmdet.registry import HOOKS
 from mmssl.apis.protocol_query import (gallery_ground_truth, match_person_boxes,
                                        protocol_query)
 from mmssl.apis.ranking import rank_by_similarity
+from mmssl.utils.config_entries import evaluator_metrics
 from .figure_io import save_figure
 from .search_panel import draw_search_panel
 
@@ -33,13 +34,8 @@ def sample_query_indices(num_queries: int, num: int) -> List[int]:
 
 def evaluator_score_thr(evaluator_cfg, default: float = 0.5) -> float:
     """``score_thr`` of the ``PersonSearchMetric`` in an evaluator config."""
-    metrics = evaluator_cfg if isinstance(evaluator_cfg, (list, tuple)) else [
-        evaluator_cfg]
-    for metric in metrics:
-        if (isinstance(metric, dict)
-                and str(metric.get('type', '')).split('.')[-1] == 'PersonSearchMetric'):
-            return float(metric.get('score_thr', default))
-    return default
+    metrics = evaluator_metrics(evaluator_cfg, 'PersonSearchMetric')
+    return float(metrics[0].get('score_thr', default)) if metrics else default
 
 
 @HOOKS.register_module()

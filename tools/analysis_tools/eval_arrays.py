@@ -44,11 +44,10 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
 def person_search_metric_cfg(evaluator) -> dict:
     """The ``PersonSearchMetric`` entry of a ``test_evaluator`` config."""
-    metrics = evaluator.get('metrics', evaluator) if isinstance(evaluator, dict) \
-        else evaluator
-    for metric in metrics if isinstance(metrics, (list, tuple)) else [metrics]:
-        if str(metric.get('type', '')).split('.')[-1] == 'PersonSearchMetric':
-            return dict(metric)
+    from mmssl.utils.config_entries import evaluator_metrics  # noqa: PLC0415
+    metrics = evaluator_metrics(evaluator, 'PersonSearchMetric')
+    if metrics:
+        return dict(metrics[0])
     raise ValueError('the config\'s test_evaluator has no PersonSearchMetric')
 
 

@@ -50,10 +50,10 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
 
 def hook_cfg(cfg, hook_type: str) -> Optional[dict]:
-    """A copy of the first ``cfg.custom_hooks`` entry of type ``hook_type``, or
-    ``None``."""
-    return next((dict(hook) for hook in cfg.get('custom_hooks', [])
-                 if hook.get('type') == hook_type), None)
+    """A copy of the config's first hook of type ``hook_type``, or ``None``."""
+    from mmssl.utils.config_entries import config_hooks  # noqa: PLC0415
+    hooks = config_hooks(cfg, hook_type)
+    return dict(hooks[0]) if hooks else None
 
 
 def label_settings(cfg) -> dict:
