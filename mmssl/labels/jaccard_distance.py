@@ -84,8 +84,9 @@ def expanded_sets(ranks: np.ndarray, k1: int) -> sp.csr_matrix:
     available = ranks.shape[1]
     full = reciprocal_sets(ranks, min(k1 + 1, available))
     half = reciprocal_sets(ranks, min(int(np.around(k1 / 2)) + 1, available))
-    # |R*(i) ∩ R*_half(c)| for c in R*(i): one small product of the symmetric 0/1 sets, read at
-    # the pattern of R* (a pair sharing nobody is absent, and never accepted)
+    # |R*(i) ∩ R*_half(c)| for c in R*(i): one small product of the symmetric 0/1
+    # sets, read at the pattern of R* (a pair sharing nobody is absent, and never
+    # accepted)
     shared = (full @ half).multiply(full).tocoo()
     accept = shared.data > 2.0 / 3.0 * np.diff(half.indptr)[shared.col]
     accepted = sp.csr_matrix((np.ones(int(accept.sum())),

@@ -9,6 +9,7 @@ import sys
 import torch
 
 from mmssl.testing import render_tiny_synthps, tiny_ssl_config
+from mmssl.utils import config_hooks
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 #: Holds _mmssl_state_dump_hook.py, which the training processes import.
@@ -31,9 +32,8 @@ def write_config(root, tmp):
     model.backbone.norm_eval = True
     model.roi_head.stage_shared_heads.norm_eval = True
     model.roi_head.embedding_head.norm_momentum = 0.0
-    for hook in cfg.custom_hooks:
-        if hook['type'] == 'MemoryBankHook':
-            hook['calibration_images'] = 0
+    for hook in config_hooks(cfg, 'MemoryBankHook'):
+        hook['calibration_images'] = 0
     cfg.optim_wrapper.optimizer.lr = 0.0
     cfg.val_dataloader = cfg.val_cfg = cfg.val_evaluator = None
     cfg.train_dataloader.batch_size = 2

@@ -7,6 +7,7 @@ import torch
 from mmengine.runner import Runner
 
 from mmssl.testing import render_tiny_synthps, tiny_ssl_config
+from mmssl.utils import config_hooks
 
 
 @pytest.fixture(scope='module')
@@ -69,7 +70,6 @@ def test_pseudo_label_log_line(trained):
                 'seconds', 'cluster_precision', 'multilabel_recall'):
         assert key in stats
     # Eq. 9 at epoch 1 with the config's t_s, alpha, beta
-    label_cfg = next(h for h in runner.cfg.custom_hooks
-                     if h['type'] == 'PseudoLabelHook')['label_cfg']
+    label_cfg = config_hooks(runner.cfg, 'PseudoLabelHook')[0]['label_cfg']
     assert stats['threshold'] == pytest.approx(
         label_cfg['t_s'] + label_cfg['alpha'] * np.exp(label_cfg['beta'] * 1))

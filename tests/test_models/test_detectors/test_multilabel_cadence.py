@@ -11,6 +11,7 @@ import mmssl  # noqa: F401
 from mmssl.models.losses import batch_multilabels
 from mmssl.testing import tiny_ssl_config
 from mmssl.testing.person_batches import person_batch
+from mmssl.utils import config_hooks
 
 NUM_ROWS = 12
 
@@ -90,9 +91,8 @@ def test_a_tiny_run_learns_the_images_of_every_row(tmp_path):
     root = render_tiny_synthps(str(tmp_path / 'synthps'))
     cfg = tiny_ssl_config(root, str(tmp_path / 'work'), max_epochs=1)
     cfg.model.multilabel_cadence = 'iteration'
-    for hook in cfg.custom_hooks:  # labels from the first epoch on
-        if hook['type'] == 'PseudoLabelHook':
-            hook['start_epoch'] = 0
+    for hook in config_hooks(cfg, 'PseudoLabelHook'):  # labels from epoch 0 on
+        hook['start_epoch'] = 0
     runner = Runner.from_cfg(cfg)
     runner.train()
     model = runner.model
