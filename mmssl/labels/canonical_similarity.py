@@ -111,12 +111,33 @@ def _top_k_of_chunk(queries: np.ndarray, features: np.ndarray, rows: np.ndarray,
     sims = np.einsum('bd,bmd->bm', queries[rows], np.take(features, safe, axis=0),
                      dtype=np.float64).astype(np.float32)
     sims[~valid] = -np.inf
-    safe = np.where(valid, safe, np.iinfo(np.int64).max)
-    by_index = np.argsort(safe, axis=1, kind='stable')
-    sims = np.take_along_axis(sims, by_index, axis=1)
-    safe = np.take_along_axis(safe, by_index, axis=1)
-    by_sim = np.argsort(-sims, axis=1, kind='stable')[:, :k]
-    sims = np.take_along_axis(sims, by_sim, axis=1)
-    ids = np.take_along_axis(safe, by_sim, axis=1)
+    keys = np.sort(_order_keys(sims, np.where(valid, safe, _MISSING)),
+                   axis=1)[:, :k]
+    sims, ids = _from_order_keys(keys)
     ids[np.isneginf(sims)] = -1
     return sims, ids
+
+
+#: Index stored in an order key for a missing candidate (it sorts last).
+_MISSING = (1 << 32) - 1
+
+
+def _order_keys(sims: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """uint64 keys that sort ascending in canonical order: the high 32 bits rise
+    as the float32 similarity falls, the low 32 bits are the index (< 2^32 - 1).
+
+    One ``np.sort`` of the keys replaces two stable argsorts and their gathers.
+    ``-0.0`` is keyed as ``+0.0`` (they tie, and the index decides).
+    """
+    bits = (sims + np.float32(0.0)).view(np.int32).astype(np.int64)
+    rising = np.where(bits >= 0, bits, bits ^ 0x7FFFFFFF)  # monotone in the float
+    high = (np.int64(0x7FFFFFFF) - rising).astype(np.uint64)
+    return (high << np.uint64(32)) | ids.astype(np.uint64)
+
+
+def _from_order_keys(keys: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    """``(similarities, indices)`` back from :func:`_order_keys`."""
+    rising = np.int64(0x7FFFFFFF) - (keys >> np.uint64(32)).astype(np.int64)
+    bits = np.where(rising >= 0, rising, rising ^ 0x7FFFFFFF).astype(np.int32)
+    ids = (keys & np.uint64(0xFFFFFFFF)).astype(np.int64)
+    return bits.view(np.float32), ids

@@ -8,8 +8,9 @@ thread policy as the dense steps (the trainer's ``TorchThreadsHook``, a tool's
 ``--threads``): one thread, one chunk at a time.
 """
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable, Iterable, List, Optional, TypeVar
+from typing import Callable, Iterable, Iterator, List, Optional, Tuple, TypeVar
 
+import numpy as np
 import torch
 
 Item = TypeVar('Item')
@@ -39,3 +40,21 @@ def map_chunks(function: Callable[[Item], Result], chunks: Iterable[Item],
         return [function(chunk) for chunk in chunks]
     with ThreadPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(function, chunks))
+
+
+def row_chunks(work: np.ndarray, budget: float,
+               at_least: int = 1) -> Iterator[Tuple[int, int]]:
+    """Consecutive row ranges ``(start, stop)`` whose summed ``work`` stays within
+    ``budget`` (or one row when a single row exceeds it), and at least ``at_least``
+    of them when there are enough rows (so that every thread of :func:`map_chunks`
+    has one)."""
+    cumulative = np.cumsum(work)
+    if len(work) and at_least > 1:
+        budget = min(budget, max(cumulative[-1] / at_least, 1e-12))
+    start = 0
+    while start < len(work):
+        base = cumulative[start - 1] if start else 0.0
+        stop = int(np.searchsorted(cumulative, base + budget, side='right'))
+        stop = max(stop, start + 1)
+        yield start, stop
+        start = stop

@@ -31,8 +31,14 @@ from typing import Optional, Tuple
 import numpy as np
 import scipy.sparse as sp
 
+from .chunk_threads import chunk_workers, map_chunks, row_chunks
 from .neighbour_search import NeighbourSearch, SearchOrFeatures, as_search
+from .sparse_product import csr_product, product_row_bounds
 from .weight_overlaps import min_overlaps, neighbour_pair_overlaps
+
+#: Bound on the product entries of one chunk of rows of the expansion step.
+SHARED_CHUNK = 1 << 18
+
 
 def overlap_for_distance(cutoff: float) -> float:
     """Smallest overlap ``m`` with ``1 - m / (2 - m) < cutoff`` is above this value.
@@ -84,15 +90,21 @@ def expanded_sets(ranks: np.ndarray, k1: int) -> sp.csr_matrix:
     available = ranks.shape[1]
     full = reciprocal_sets(ranks, min(k1 + 1, available))
     half = reciprocal_sets(ranks, min(int(np.around(k1 / 2)) + 1, available))
-    # |R*(i) ∩ R*_half(c)| for c in R*(i): one small product of the symmetric 0/1
-    # sets, read at the pattern of R* (a pair sharing nobody is absent, and never
-    # accepted)
-    shared = (full @ half).multiply(full).tocoo()
+    # |R*(i) ∩ R*_half(c)| for c in R*(i): products of the symmetric 0/1 sets, read
+    # at the pattern of R* (a pair sharing nobody is absent, and never accepted),
+    # in chunks of rows on the threads
+    def shared_of(chunk):
+        rows = full[chunk[0]:chunk[1]]
+        return csr_product(rows, half, workers=1).multiply(rows).tocsr()
+
+    shared = sp.vstack(map_chunks(shared_of, row_chunks(
+        product_row_bounds(full, half), SHARED_CHUNK, chunk_workers())),
+        format='csr').tocoo()
     accept = shared.data > 2.0 / 3.0 * np.diff(half.indptr)[shared.col]
     accepted = sp.csr_matrix((np.ones(int(accept.sum())),
                               (shared.row[accept], shared.col[accept])),
                              shape=full.shape)
-    expanded = (full + accepted @ half).tocsr()
+    expanded = (full + csr_product(accepted, half)).tocsr()
     expanded.data[:] = 1.0
     expanded.sort_indices()
     return expanded
@@ -161,7 +173,7 @@ def query_expansion(weights: sp.csr_matrix, ranks: np.ndarray,
         return weights
     take = _neighbour_pattern(ranks, min(k2, ranks.shape[1]))
     counts = np.maximum(np.diff(take.indptr), 1).astype(np.float64)
-    expanded = (take @ weights).tocsr()
+    expanded = csr_product(take, weights)
     expanded.sort_indices()
     expanded.data /= np.repeat(counts, np.diff(expanded.indptr))  # a mean, as SpCL
     return expanded

@@ -26,7 +26,8 @@ from typing import Tuple
 import numpy as np
 import scipy.sparse as sp
 
-from .chunk_threads import chunk_workers, map_chunks
+from .chunk_threads import chunk_workers, map_chunks, row_chunks
+from .sparse_product import csr_product
 
 #: A group of rows shares one column slice of the heads (:func:`min_overlaps`),
 #: which costs ``O(nnz)`` of the heads: the group's product work (multiply-adds,
@@ -58,30 +59,13 @@ SORT_ELEMENTS = 1 << 18
 TAIL_FRACTION = 0.35
 
 
-def _row_chunks(work: np.ndarray, budget: float, at_least: int = 1):
-    """Consecutive row ranges whose summed ``work`` stays within ``budget`` (or one
-    row when a single row exceeds it), and at least ``at_least`` of them when there
-    are enough rows (so that every thread of :func:`map_chunks` has one)."""
-    cumulative = np.cumsum(work)
-    if len(work) and at_least > 1:
-        budget = min(budget, max(cumulative[-1] / at_least, 1e-12))
-    start = 0
-    while start < len(work):
-        base = cumulative[start - 1] if start else 0.0
-        stop = int(np.searchsorted(cumulative, base + budget, side='right'))
-        stop = max(stop, start + 1)
-        yield start, stop
-        start = stop
-
-
 def _gather_rows(matrix: sp.csr_matrix,
                  rows: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The entries of ``matrix[rows]`` as flat arrays: (lengths, columns, values)."""
-    starts = matrix.indptr[rows].astype(np.int64)
-    lengths = matrix.indptr[rows + 1].astype(np.int64) - starts
-    before = np.cumsum(lengths) - lengths
-    flat = np.repeat(starts - before, lengths) + np.arange(int(lengths.sum()))
-    return lengths, matrix.indices[flat], matrix.data[flat]
+    """The entries of ``matrix[rows]`` as flat arrays: (lengths (int64), columns,
+    values), gathered by scipy's row indexing (one C++ pass; 3x faster than the
+    same gather built from numpy index arrays)."""
+    picked = matrix[rows]
+    return np.diff(picked.indptr).astype(np.int64), picked.indices, picked.data
 
 
 def pair_overlaps(weights: sp.csr_matrix, rows: np.ndarray,
@@ -102,7 +86,7 @@ def pair_overlaps(weights: sp.csr_matrix, rows: np.ndarray,
         ``(P,)`` float64 overlaps.
     """
     lengths = np.diff(weights.indptr)[cols].astype(np.float64)
-    chunks = _row_chunks(lengths, PAIR_BUDGET, chunk_workers())
+    chunks = row_chunks(lengths, PAIR_BUDGET, chunk_workers())
     buffers = threading.local()  # one zeroed buffer per thread, reused by its chunks
     return np.concatenate([np.zeros(0)] + map_chunks(
         lambda chunk: _overlaps_of_chunk(weights, rows[chunk[0]:chunk[1]],
@@ -120,6 +104,9 @@ def _overlaps_of_chunk(weights: sp.csr_matrix, rows: np.ndarray, cols: np.ndarra
     block = max(OVERLAP_BLOCK_ROWS, OVERLAP_BUFFER // num)
     block_of = rows // block
     bounds = np.flatnonzero(np.r_[True, block_of[1:] != block_of[:-1], True])
+    # offsets into the block's buffer in the columns' int32 where they fit
+    index = (np.int32 if partner_cols.dtype == np.int32
+             and block * num < np.iinfo(np.int32).max else np.int64)
     if getattr(buffers, 'values', None) is None:
         buffers.values = np.zeros(block * num)
     buffer = buffers.values
@@ -132,7 +119,7 @@ def _overlaps_of_chunk(weights: sp.csr_matrix, rows: np.ndarray, cols: np.ndarra
                  + weights.indices[start:stop])
         buffer[slots] = weights.data[start:stop]
         begin, end = ends[lo] - lengths[lo], ends[hi - 1]
-        gather = np.repeat((rows[lo:hi] - first_row) * num,
+        gather = np.repeat(((rows[lo:hi] - first_row) * num).astype(index),
                            lengths[lo:hi]) + partner_cols[begin:end]
         np.minimum(buffer[gather], partner_values[begin:end],
                    out=smaller[begin:end])
@@ -253,7 +240,7 @@ def min_overlaps(weights: sp.csr_matrix,
 
     def candidates(first: int, later: sp.csr_matrix, start: int,
                    stop: int) -> Tuple[np.ndarray, np.ndarray]:
-        shared = root[start:stop] @ later
+        shared = csr_product(root[start:stop], later, workers=1)  # on a thread
         hit = np.flatnonzero(shared.data > loosest)
         rows = start + np.searchsorted(shared.indptr, hit, side='right') - 1
         cols = first + shared.indices[hit].astype(np.int64)
@@ -268,12 +255,12 @@ def min_overlaps(weights: sp.csr_matrix,
     cost = work / 2 + 1
     workers = chunk_workers()
     group = max(SLICE_RATIO * root.nnz, PRODUCT_CHUNK * workers)
-    for first, end in _row_chunks(cost, group):
+    for first, end in row_chunks(cost, group):
         later = root_t[:, first:]  # only pairs (i, j >= first) are computed
         found += map_chunks(
             lambda chunk, first=first, later=later: candidates(
                 first, later, first + chunk[0], first + chunk[1]),
-            _row_chunks(cost[first:end], PRODUCT_CHUNK, workers))
+            row_chunks(cost[first:end], PRODUCT_CHUNK, workers))
     return overlaps_above(weights, np.concatenate([rows for rows, _ in found]),
                           np.concatenate([cols for _, cols in found]), min_overlap)
 

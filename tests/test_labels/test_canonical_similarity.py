@@ -41,3 +41,28 @@ def test_check_features_names_the_bad_row():
         check_features(features)
     checked = check_features(np.ones((2, 3), dtype=np.float64))
     assert checked.dtype == np.float32 and checked.flags.c_contiguous
+
+
+def test_canonical_top_k_orders_like_a_lexsort_of_similarity_then_index():
+    # integer-valued rows: exact ties, exact zeros, negatives
+    rng = np.random.default_rng(4)
+    features = rng.integers(-2, 3, size=(60, 3)).astype(np.float32)
+    features[7] = [-1.0, 0.0, 0.0]
+    features[8] = [0.0, 0.0, 1.0]  # <row 7, row 8> = 0
+    features[9] = [0.0, -1.0, -1.0]  # <row 7, row 9> = 0, every product -0.0
+    rows = np.arange(60)
+    candidates = np.stack([rng.permutation(60)[:25] for _ in rows])
+    candidates[3, [4, 9]] = -1
+    candidates[7, :3] = [9, 8, 40]
+    sims, ids = canonical_top_k(features, features, rows, candidates, 20)
+
+    exact = features.astype(np.float64)
+    for row in rows:
+        listed = candidates[row][candidates[row] >= 0]
+        values = (exact[listed] @ exact[row]).astype(np.float32)
+        order = np.lexsort((listed, -values))[:20]
+        np.testing.assert_array_equal(ids[row], listed[order])
+        np.testing.assert_array_equal(sims[row], values[order])
+    zeros = np.flatnonzero(sims[7] == 0)
+    assert ids[7, zeros].tolist() == sorted(ids[7, zeros].tolist())
+    assert {8, 9} <= set(ids[7, zeros].tolist())
