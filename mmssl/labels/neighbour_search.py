@@ -7,7 +7,8 @@ returns what the dense reference (a stable ``argsort`` of the full similarity ma
 returns, exact ties included. Nothing is ever ``N x N``.
 
 How (:class:`NeighbourSearch`): torch multiplies blocks of query rows with all rows
-and proposes candidates, each query's ``torch.topk`` or those above the threshold.
+and proposes candidates, each query's top k (:mod:`.grouped_top_k`) or those above
+the threshold.
 With CUDA, on GPU 0 in float32 (TF32 off for the products). On the CPU, where oneDNN
 multiplies bfloat16 natively (AVX512-BF16, AMX), in bfloat16, about 3.4x float32's
 rate on the 2 cores here; elsewhere in float32. A proposal's error is bounded (:mod:`.proposal_precision`):
@@ -33,6 +34,7 @@ import scipy.sparse as sp
 import torch
 
 from .canonical_similarity import canonical_top_k, check_features, pair_similarities
+from .grouped_top_k import grouped_top_k
 from .proposal_precision import (ProposalRows, products, proposal_device,
                                  proposal_dtype, proposal_error)
 
@@ -144,9 +146,9 @@ class NeighbourSearch:
         ids = np.empty((len(rows), k), dtype=np.int64)
         done = 0
         for block, scores in self._blocks(query, rows):
-            top = torch.topk(scores, k, dim=1, sorted=False)
-            sims[done:done + len(block)] = top.values.float().cpu().numpy()
-            ids[done:done + len(block)] = top.indices.cpu().numpy()
+            values, indices = grouped_top_k(scores, k)
+            sims[done:done + len(block)] = values.float().cpu().numpy()
+            ids[done:done + len(block)] = indices.cpu().numpy()
             done += len(block)
         return sims, ids
 
