@@ -20,6 +20,7 @@ columns get nearby numbers) was measured and dropped: no gain at 55,272 rows, an
 slower overall for the kNN pairs of 200,000 rows (the rows' columns are too spread
 for a band).
 """
+import collections
 import threading
 from typing import Tuple
 
@@ -31,8 +32,10 @@ from .sparse_product import csr_product
 
 #: A group of rows shares one column slice of the heads (:func:`min_overlaps`),
 #: which costs ``O(nnz)`` of the heads: the group's product work (multiply-adds,
-#: pairs ``j > i``, estimated) is at least this many times that cost.
-SLICE_RATIO = 8
+#: pairs ``j > i``, estimated) is at least this many times that cost. Smaller
+#: groups compute fewer pairs ``j < i`` for nothing; 2 and 8 were within the noise
+#: at 18,048 rows, 2 was 5-10% faster at 5,000 (``docs/benchmarks.md``).
+SLICE_RATIO = 2
 
 #: Multiply-adds per chunk of the product: bounds each thread's memory (the
 #: product's entries), small enough that the allocator reuses it.
@@ -251,16 +254,32 @@ def min_overlaps(weights: sp.csr_matrix,
     # Slicing columns of root_t costs O(its nnz): once per group of rows
     # (SLICE_RATIO), whose products then run in small chunks (PRODUCT_CHUNK) on
     # the threads; a chunk also computes the pairs (i, first <= j < i), dropped.
-    found = []
+    # All chunks of all groups share one pool (no barrier between groups); a
+    # group's slice is made by the first chunk that needs it and dropped after
+    # its last.
     cost = work / 2 + 1
-    workers = chunk_workers()
-    group = max(SLICE_RATIO * root.nnz, PRODUCT_CHUNK * workers)
-    for first, end in row_chunks(cost, group):
-        later = root_t[:, first:]  # only pairs (i, j >= first) are computed
-        found += map_chunks(
-            lambda chunk, first=first, later=later: candidates(
-                first, later, first + chunk[0], first + chunk[1]),
-            row_chunks(cost[first:end], PRODUCT_CHUNK, workers))
+    items = [(first, first + lo, first + hi)
+             for first, end in row_chunks(cost, max(SLICE_RATIO * root.nnz,
+                                                    PRODUCT_CHUNK))
+             for lo, hi in row_chunks(cost[first:end], PRODUCT_CHUNK)]
+    lock = threading.Lock()
+    slices = {}
+    pending = collections.Counter(first for first, _, _ in items)
+
+    def run(item: Tuple[int, int, int]) -> Tuple[np.ndarray, np.ndarray]:
+        first, start, stop = item
+        with lock:
+            if first not in slices:
+                slices[first] = root_t[:, first:]  # pairs (i, j >= first) only
+            later = slices[first]
+        found = candidates(first, later, start, stop)
+        with lock:
+            pending[first] -= 1
+            if not pending[first]:
+                del slices[first]
+        return found
+
+    found = map_chunks(run, items)
     return overlaps_above(weights, np.concatenate([rows for rows, _ in found]),
                           np.concatenate([cols for _, cols in found]), min_overlap)
 
