@@ -134,11 +134,17 @@ def _overlaps_of_chunk(weights: sp.csr_matrix, rows: np.ndarray, cols: np.ndarra
     return overlaps
 
 
-def _lightest_first(weights: sp.csr_matrix) -> np.ndarray:
-    """Positions of ``weights.data`` row by row, each row's entries by ascending value
-    (ties in no particular order), as one flat permutation."""
+def _tail_entries(weights: sp.csr_matrix, tail: float) -> np.ndarray:
+    """Which entries of ``weights`` are in their row's tail: the lightest ones (ties
+    in no particular order) whose running sum, lightest first, stays ``<= tail``.
+
+    Rows are ranked in padded blocks (:data:`SORT_ELEMENTS`) on the threads.
+
+    Returns:
+        ``(nnz,)`` bool, aligned with ``weights.data``.
+    """
     sizes = np.diff(weights.indptr)
-    order = np.empty(weights.nnz, dtype=np.int64)
+    in_tail = np.empty(weights.nnz, dtype=bool)
     width = max(1, int(sizes.max(initial=1)))
     step = max(1, SORT_ELEMENTS // width)
 
@@ -152,11 +158,13 @@ def _lightest_first(weights: sp.csr_matrix) -> np.ndarray:
         padded = np.full((hi - lo, width), np.inf)  # padding sorts last
         padded[rows, place] = weights.data[start:stop]
         ranked = np.argsort(padded, axis=1)
+        running = np.cumsum(np.take_along_axis(padded, ranked, axis=1), axis=1)
         real = np.arange(width) < counts[:, None]
-        order[start:stop] = (weights.indptr[lo:hi, None] + ranked)[real]
+        in_tail[(weights.indptr[lo:hi, None] + ranked)[real]] = \
+            running[real] <= tail
 
     map_chunks(rank_rows, range(0, weights.shape[0], step))
-    return order
+    return in_tail
 
 
 def split_rows(weights: sp.csr_matrix,
@@ -172,19 +180,19 @@ def split_rows(weights: sp.csr_matrix,
         sorted indices, and each row's tail mass (float64).
     """
     num = weights.shape[0]
-    sizes = np.diff(weights.indptr)
-    rows = np.repeat(np.arange(num), sizes)
-    order = _lightest_first(weights)
-    running = np.cumsum(weights.data[order])
-    before_row = np.repeat(np.r_[0.0, running][weights.indptr[:-1]], sizes)
-    in_tail = np.empty(weights.nnz, dtype=bool)
-    in_tail[order] = running - before_row <= tail  # the row's lightest entries
-    head = sp.csr_matrix((weights.data[~in_tail], weights.indices[~in_tail],
-                          np.r_[0, np.cumsum(np.bincount(rows[~in_tail],
-                                                         minlength=num))]),
-                         shape=weights.shape)
-    tail_mass = np.bincount(rows[in_tail], weights=weights.data[in_tail],
-                            minlength=num)
+    in_tail = _tail_entries(weights, tail)
+    in_head = ~in_tail
+    starts = weights.indptr[:-1]
+    nonempty = np.diff(weights.indptr) > 0
+    head_sizes = np.zeros(num, dtype=np.int64)
+    tail_mass = np.zeros(num)
+    if weights.nnz:
+        head_sizes[nonempty] = np.add.reduceat(in_head, starts[nonempty],
+                                               dtype=np.int64)
+        tail_mass[nonempty] = np.add.reduceat(np.where(in_tail, weights.data, 0.0),
+                                              starts[nonempty])
+    head = sp.csr_matrix((weights.data[in_head], weights.indices[in_head],
+                          np.r_[0, np.cumsum(head_sizes)]), shape=weights.shape)
     return head, tail_mass
 
 
