@@ -173,8 +173,7 @@ def query_expansion(weights: sp.csr_matrix, ranks: np.ndarray,
         return weights
     take = _neighbour_pattern(ranks, min(k2, ranks.shape[1]))
     counts = np.maximum(np.diff(take.indptr), 1).astype(np.float64)
-    expanded = csr_product(take, weights)
-    expanded.sort_indices()
+    expanded = csr_product(take, weights, sort_indices=True)
     expanded.data /= np.repeat(counts, np.diff(expanded.indptr))  # a mean, as SpCL
     return expanded
 

@@ -41,7 +41,8 @@ def product_row_bounds(left: sp.csr_matrix, right: sp.csr_matrix) -> np.ndarray:
 
 
 def csr_product(left: sp.csr_matrix, right: sp.csr_matrix,
-                workers: Optional[int] = None) -> sp.csr_matrix:
+                workers: Optional[int] = None,
+                sort_indices: bool = False) -> sp.csr_matrix:
     """``left @ right`` for CSR matrices, without scipy's counting pass.
 
     Args:
@@ -50,11 +51,13 @@ def csr_product(left: sp.csr_matrix, right: sp.csr_matrix,
         workers: threads for the chunks of rows; default
             :func:`~mmssl.labels.chunk_threads.chunk_workers` (pass 1 from code
             that already runs on those threads).
+        sort_indices: sort the column indices of each row (on the threads, chunk
+            by chunk), as ``(left @ right).sorted_indices()``.
 
     Returns:
         ``(M, N)`` CSR, equal to ``left @ right`` (entries, order and values; like
-        scipy's product, the column indices of a row are not sorted and entries
-        that sum to exactly 0 are dropped).
+        scipy's product, entries that sum to exactly 0 are dropped, and the column
+        indices of a row are not sorted unless ``sort_indices``).
     """
     if not all(sp.issparse(m) and m.format == 'csr' for m in (left, right)):
         raise TypeError('csr_product multiplies two scipy.sparse CSR matrices')
@@ -62,7 +65,10 @@ def csr_product(left: sp.csr_matrix, right: sp.csr_matrix,
         raise ValueError(f'shapes {left.shape} and {right.shape} do not align')
     dtype = np.result_type(left.dtype, right.dtype)
     if _csr_matmat is None or dtype.kind not in 'fc':
-        return (left @ right).tocsr()
+        product = (left @ right).tocsr()
+        if sort_indices:
+            product.sort_indices()
+        return product
     bounds = product_row_bounds(left, right)
     capacity = int(bounds.sum())
     shape = (left.shape[0], right.shape[1])
@@ -89,6 +95,11 @@ def csr_product(left: sp.csr_matrix, right: sp.csr_matrix,
                     left_indices[first:last], left_data[first:last],
                     *right_arrays, indptr, indices, data)
         size = int(indptr[-1])
+        if sort_indices:  # on this thread
+            chunk = sp.csr_matrix((data[:size], indices[:size], indptr),
+                                  shape=(hi - lo, shape[1]))
+            chunk.sort_indices()
+            return chunk.indptr, chunk.indices, chunk.data
         return indptr, indices[:size], data[:size]
 
     parts = map_chunks(rows_of, row_chunks(bounds, CHUNK_ENTRIES, workers),
@@ -99,7 +110,10 @@ def csr_product(left: sp.csr_matrix, right: sp.csr_matrix,
         part[0][1:].astype(np.int64) + offset
         for part, offset in zip(parts, offsets)])
     index = np.int32 if indptr[-1] < np.iinfo(np.int32).max else np.int64
-    return sp.csr_matrix((np.concatenate([part[2] for part in parts]),
-                          np.concatenate([part[1] for part in parts]).astype(
-                              index, copy=False),
-                          indptr.astype(index)), shape=shape)
+    product = sp.csr_matrix((np.concatenate([part[2] for part in parts]),
+                             np.concatenate([part[1] for part in parts]).astype(
+                                 index, copy=False),
+                             indptr.astype(index)), shape=shape)
+    if sort_indices:
+        product.has_sorted_indices = True
+    return product

@@ -84,3 +84,17 @@ def test_bad_input_is_named():
         csr_product(sp.csc_matrix(dense), sp.csr_matrix(dense))
     with pytest.raises(ValueError, match='do not align'):
         csr_product(sp.csr_matrix(np.ones((2, 3))), sp.csr_matrix(dense))
+
+
+@pytest.mark.parametrize('workers', [1, 3])
+def test_csr_product_sorts_indices_on_request(workers, monkeypatch):
+    monkeypatch.setattr(sparse_product, 'CHUNK_ENTRIES', 50)
+    left = _random_csr(80, 60, 0.1, np.float64, 9, empty_rows=(5,))
+    right = _random_csr(60, 70, 0.1, np.float64, 10)
+    expected = (left @ right).tocsr()
+    expected.sort_indices()
+    product = csr_product(left, right, workers=workers, sort_indices=True)
+    assert product.has_sorted_indices
+    _assert_same(product, expected)
+    unsorted = csr_product(left, right, workers=workers)
+    assert not np.array_equal(unsorted.indices, expected.indices)
