@@ -39,6 +39,9 @@ from .weight_overlaps import min_overlaps, neighbour_pair_overlaps
 #: Bound on the product entries of one chunk of rows of the expansion step.
 SHARED_CHUNK = 1 << 18
 
+#: Set members per chunk of rows whose similarities are looked up together.
+SIMILARITY_CHUNK = 1 << 15
+
 
 def overlap_for_distance(cutoff: float) -> float:
     """Smallest overlap ``m`` with ``1 - m / (2 - m) < cutoff`` is above this value.
@@ -111,16 +114,20 @@ def expanded_sets(ranks: np.ndarray, k1: int) -> sp.csr_matrix:
 
 
 def _similarities(search: NeighbourSearch, rows: np.ndarray, cols: np.ndarray,
-                  knn: Optional[Tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+                  knn: Optional[Tuple[np.ndarray, np.ndarray]],
+                  first_row: int = 0) -> np.ndarray:
     """Canonical ``s_ij`` of the pairs, read off the kNN lists where they hold the
-    pair (most set members are kNN neighbours), computed for the others."""
+    pair (most set members are kNN neighbours), computed for the others.
+
+    ``knn`` holds the lists of rows ``first_row, first_row + 1, ...``."""
     if knn is None or not (np.asarray(knn[1]) >= 0).any():
         return search.similarities(rows, cols)
     num = search.features.shape[0]
     by_index = np.argsort(knn[1], axis=1)  # indices are distinct within a row
     listed = np.take_along_axis(knn[1], by_index, axis=1)
     valid = listed >= 0
-    keys = (np.arange(num)[:, None] * num + listed)[valid]  # ascending
+    keys = ((first_row + np.arange(len(listed)))[:, None] * num
+            + listed)[valid]  # ascending
     values = np.take_along_axis(knn[0], by_index, axis=1)[valid]
     wanted = rows * num + cols
     place = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
@@ -150,7 +157,17 @@ def softmax_weights(search: NeighbourSearch, sets: sp.csr_matrix,
     """
     sizes = np.diff(sets.indptr)
     rows = np.repeat(np.arange(sets.shape[0]), sizes)
-    sims = _similarities(search, rows, sets.indices.astype(np.int64), knn)
+    cols = sets.indices.astype(np.int64)
+
+    def similarities_of(chunk: Tuple[int, int]) -> np.ndarray:
+        lo, hi = chunk
+        start, stop = sets.indptr[lo], sets.indptr[hi]
+        return _similarities(
+            search, rows[start:stop], cols[start:stop],
+            None if knn is None else (knn[0][lo:hi], knn[1][lo:hi]), lo)
+
+    sims = np.concatenate([np.zeros(0, dtype=np.float32)] + map_chunks(
+        similarities_of, row_chunks(sizes, SIMILARITY_CHUNK, chunk_workers())))
     dist = 2.0 - 2.0 * sims.astype(np.float64)
     nonempty = sizes > 0
     starts = sets.indptr[:-1][nonempty]

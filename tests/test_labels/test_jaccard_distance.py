@@ -2,6 +2,9 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
+import mmssl.labels.chunk_threads as chunk_threads
+import mmssl.labels.jaccard_distance as jaccard_module
+import mmssl.labels.sparse_product as sparse_product
 from mmssl.labels.dense_reference import dense_dbscan, dense_jaccard_distance
 from mmssl.labels.jaccard_distance import (k_reciprocal_jaccard_distance,
                                            overlap_for_distance)
@@ -34,6 +37,20 @@ def test_random_sets_equal_dense(k1, k2):
     features = random_unit(250, 16, seed=k1 + k2)
     sparse = k_reciprocal_jaccard_distance(features, k1, k2)
     assert_matches_dense(sparse, dense_jaccard_distance(features, k1, k2))
+
+
+def test_small_chunks_on_three_threads_equal_dense(monkeypatch):
+    # every chunked step (set lookups, expansion products, query expansion) in
+    # many chunks, on more threads than the machine has cores
+    monkeypatch.setattr(chunk_threads, 'chunk_workers', lambda: 3)
+    monkeypatch.setattr(jaccard_module, 'chunk_workers', lambda: 3)
+    monkeypatch.setattr(sparse_product, 'chunk_workers', lambda: 3)
+    monkeypatch.setattr(jaccard_module, 'SIMILARITY_CHUNK', 50)
+    monkeypatch.setattr(jaccard_module, 'SHARED_CHUNK', 200)
+    monkeypatch.setattr(sparse_product, 'CHUNK_ENTRIES', 300)
+    bank = make_clustered_bank(400, dim=32, duplicate_fraction=0.05, seed=12)
+    sparse = k_reciprocal_jaccard_distance(bank.features)
+    assert_matches_dense(sparse, dense_jaccard_distance(bank.features))
 
 
 def test_clustered_set_with_duplicates_equals_dense():
