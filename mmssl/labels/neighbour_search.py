@@ -130,10 +130,16 @@ class NeighbourSearch:
         """Yield ``(block of rows, their proposed similarities to every row)``."""
         database = self._database_rows().matrix
         step = max(1, BLOCK_ELEMENTS // database.shape[0])
+        # one buffer for every block: a fresh process would otherwise fault in
+        # new pages for each block's products
+        buffer = torch.empty(min(step, len(rows)) * database.shape[0],
+                             dtype=database.dtype, device=database.device)
         for start in range(0, len(rows), step):
             block = rows[start:start + step]
             picked = torch.from_numpy(block).to(database.device)
-            yield block, products(query.matrix[picked], database)
+            yield block, products(query.matrix[picked], database,
+                                  out=buffer[:len(block) * database.shape[0]].view(
+                                      len(block), database.shape[0]))
 
     def _propose_knn(self, queries: np.ndarray, query: Optional[ProposalRows],
                      rows: np.ndarray, k: int) -> Tuple[np.ndarray, np.ndarray]:

@@ -7,6 +7,8 @@ candidates canonically. :func:`proposal_error` bounds the difference between a
 proposed similarity and the canonical one, so that the search knows which rows it
 must search again: the precision changes the work, never the result.
 """
+from typing import Optional
+
 import numpy as np
 import torch
 
@@ -27,15 +29,17 @@ def proposal_dtype(device: torch.device = torch.device('cpu')) -> torch.dtype:
     return torch.float32
 
 
-def products(left: torch.Tensor, right: torch.Tensor) -> torch.Tensor:
-    """``left @ right.T``; on a GPU with TF32 off (its 10-bit products would break
-    the error bound), whatever the caller's setting."""
+def products(left: torch.Tensor, right: torch.Tensor,
+             out: Optional[torch.Tensor] = None) -> torch.Tensor:
+    """``left @ right.T`` (into ``out`` when given, of shape ``(len(left),
+    len(right))``); on a GPU with TF32 off (its 10-bit products would break the
+    error bound), whatever the caller's setting."""
     if left.device.type != 'cuda':
-        return left @ right.T
+        return torch.mm(left, right.T, out=out)
     tf32 = torch.backends.cuda.matmul.allow_tf32
     torch.backends.cuda.matmul.allow_tf32 = False
     try:
-        return left @ right.T
+        return torch.mm(left, right.T, out=out)
     finally:
         torch.backends.cuda.matmul.allow_tf32 = tf32
 
