@@ -99,10 +99,13 @@ def pair_overlaps(weights: sp.csr_matrix, rows: np.ndarray,
 def _overlaps_of_chunk(weights: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray,
                        buffers: threading.local) -> np.ndarray:
     """:func:`pair_overlaps` for one chunk of pairs; ``buffers.values`` is this
-    thread's zeroed buffer (made here on first use), left zeroed."""
+    thread's zeroed buffer (made here on first use), left zeroed, and
+    ``buffers.smaller`` its scratch for the pairs' minima."""
     num = weights.shape[1]
     lengths, partner_cols, partner_values = _gather_rows(weights, cols)
-    smaller = np.empty(len(partner_values))
+    if getattr(buffers, 'smaller', np.empty(0)).size < len(partner_values):
+        buffers.smaller = np.empty(len(partner_values))  # reused by later chunks
+    smaller = buffers.smaller[:len(partner_values)]
     ends = np.cumsum(lengths)
     block = max(OVERLAP_BLOCK_ROWS, OVERLAP_BUFFER // num)
     block_of = rows // block
