@@ -33,8 +33,8 @@ from .sparse_product import csr_product
 #: A group of rows shares one column slice of the heads (:func:`min_overlaps`),
 #: which costs ``O(nnz)`` of the heads: the group's product work (multiply-adds,
 #: pairs ``j > i``, estimated) is at least this many times that cost. Smaller
-#: groups compute fewer pairs ``j < i`` for nothing; 2 and 8 were within the noise
-#: at 18,048 rows, 2 was 5-10% faster at 5,000 (``docs/benchmarks.md``).
+#: groups compute fewer pairs ``j < i`` for nothing (measured: 2 and 8 within the
+#: noise at 18,048 rows, 2 5-10% faster at 5,000).
 SLICE_RATIO = 2
 
 #: Multiply-adds per chunk of the product: bounds each thread's memory (the
