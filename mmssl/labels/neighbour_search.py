@@ -127,7 +127,10 @@ class NeighbourSearch:
         return proposal_error(query, self._database_rows(), rows, proposed)
 
     def _blocks(self, query: ProposalRows, rows: np.ndarray):
-        """Yield ``(block of rows, their proposed similarities to every row)``."""
+        """Yield ``(block of rows, their proposed similarities to every row)``.
+
+        The similarities of every block are written into one buffer: use them
+        before asking for the next block."""
         database = self._database_rows().matrix
         step = max(1, BLOCK_ELEMENTS // database.shape[0])
         # one buffer for every block: a fresh process would otherwise fault in
