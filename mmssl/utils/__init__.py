@@ -1,10 +1,12 @@
-"""Utilities shared by the tools: launching, the trainer's thread policy, the
-command-line arguments several tools take, and config entries found by type."""
+"""Utilities shared by the tools: launching, the trainer's thread policy, oneDNN's
+primitive cache size, the command-line arguments several tools take, and config
+entries found by type."""
 from .config_entries import (config_hooks, entries_of_type, entry_type_name,
                              evaluator_metrics)
 from .launch import (add_launch_arguments, build_runner, load_tool_config,
                      parse_launch_args, prepare_distributed_launch,
                      trust_checkpoints_on_resume)
+from .onednn_cache import PRIMITIVE_CACHE_CAPACITY, enlarge_primitive_cache
 from .threads import (add_threads_argument, apply_thread_policy,
                       config_num_threads, resolve_num_threads, set_runner_threads)
 from .tool_arguments import (add_model_run_arguments, add_query_box_arguments,
@@ -18,5 +20,6 @@ __all__ = [
     'config_num_threads', 'resolve_num_threads', 'set_runner_threads',
     'model_tool_parser', 'add_model_run_arguments', 'add_query_box_arguments',
     'run_plot_parser', 'parse_run_plot_args', 'parse_log_plot_args',
-    'config_hooks', 'entries_of_type', 'entry_type_name', 'evaluator_metrics'
+    'config_hooks', 'entries_of_type', 'entry_type_name', 'evaluator_metrics',
+    'PRIMITIVE_CACHE_CAPACITY', 'enlarge_primitive_cache'
 ]
