@@ -33,7 +33,8 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
-from .canonical_similarity import canonical_top_k, check_features, pair_similarities
+from .canonical_similarity import (canonical_top_k, check_features,
+                                   float64_database, pair_similarities)
 from .grouped_top_k import grouped_top_k
 from .proposal_precision import (ProposalRows, products, proposal_device,
                                  proposal_dtype, proposal_error)
@@ -78,9 +79,11 @@ class NeighbourSearch:
         if isinstance(features, NeighbourSearch):
             self.features = features.features
             self._database = features._database
+            self._features64 = features._features64
         else:
             self.features = check_features(features)
             self._database: Optional[ProposalRows] = None
+            self._features64: Optional[torch.Tensor] = None
         self.index = index
 
     @property
@@ -88,15 +91,24 @@ class NeighbourSearch:
         """Whether an approximate index proposes the candidates."""
         return self.index is not None
 
+    def _database64(self) -> Optional[torch.Tensor]:
+        """The rows in float64 for the canonical products, made once (None when
+        too large to copy whole: :func:`float64_database`)."""
+        if self._features64 is None:
+            self._features64 = float64_database(self.features)
+        return self._features64
+
     def similarities(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         """Canonical ``s_ij`` of database rows (:func:`pair_similarities`)."""
-        return pair_similarities(self.features, self.features, rows, cols)
+        return pair_similarities(self.features, self.features, rows, cols,
+                                 self._database64())
 
     def best_of(self, rows: np.ndarray, candidates: np.ndarray,
                 k: int) -> Tuple[np.ndarray, np.ndarray]:
         """The canonical top ``k`` among candidate database rows
         (:func:`canonical_top_k`, database rows as queries)."""
-        return canonical_top_k(self.features, self.features, rows, candidates, k)
+        return canonical_top_k(self.features, self.features, rows, candidates, k,
+                               self._database64())
 
     # ------------------------------------------------------------ proposals
     def _database_rows(self) -> ProposalRows:
@@ -217,7 +229,8 @@ class NeighbourSearch:
         out_ids = np.empty((len(queries), k), dtype=np.int64)
         while rows.size:
             proposed_sims, proposed = self._propose_knn(queries, query, rows, fetch)
-            sims, ids = canonical_top_k(queries, self.features, rows, proposed, k)
+            sims, ids = canonical_top_k(queries, self.features, rows, proposed, k,
+                                        self._database64())
             if self.approximate or fetch >= num:
                 settled = np.ones(len(rows), dtype=bool)
             else:
@@ -257,7 +270,8 @@ class NeighbourSearch:
                     rows: np.ndarray, threshold: float) -> sp.csr_matrix:
         """:meth:`range` for query ``rows`` only: a ``(len(rows), N)`` CSR."""
         positions, cand = self._propose_range(queries, query, rows, threshold)
-        sims = pair_similarities(queries, self.features, rows[positions], cand)
+        sims = pair_similarities(queries, self.features, rows[positions], cand,
+                                 self._database64())
         keep = sims >= threshold
         positions, cand, sims = positions[keep], cand[keep], sims[keep]
         order = np.lexsort((cand, positions))
