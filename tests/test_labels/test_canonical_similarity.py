@@ -66,3 +66,44 @@ def test_canonical_top_k_orders_like_a_lexsort_of_similarity_then_index():
     zeros = np.flatnonzero(sims[7] == 0)
     assert ids[7, zeros].tolist() == sorted(ids[7, zeros].tolist())
     assert {8, 9} <= set(ids[7, zeros].tolist())
+
+
+@pytest.mark.parametrize('whole_copy', [True, False])
+def test_pair_similarities_any_order_and_shape(bank, monkeypatch, whole_copy):
+    from mmssl.labels import canonical_similarity
+    if not whole_copy:  # each chunk copies only the rows it uses
+        monkeypatch.setattr(canonical_similarity, 'FLOAT64_COPY_BYTES', 0)
+    monkeypatch.setattr(canonical_similarity, 'PAIR_CHUNK', 7)  # rows split
+    rng = np.random.default_rng(2)
+    rows = rng.integers(0, 200, size=(9, 5))  # unsorted, repeated
+    cols = rng.integers(0, 200, size=(9, 5))
+    sims = pair_similarities(bank.features, bank.features, rows, cols)
+    x = bank.features.astype(np.float64)
+    assert sims.shape == rows.shape and sims.dtype == np.float32
+    np.testing.assert_array_equal(
+        sims, np.einsum('ij,ij->i', x[rows.ravel()], x[cols.ravel()]).astype(
+            np.float32).reshape(rows.shape))
+    assert (canonical_similarity.float64_database(bank.features) is None) == (
+        not whole_copy)
+    with pytest.raises(ValueError, match='shape'):
+        pair_similarities(bank.features, bank.features, rows, cols[:, :2])
+
+
+@pytest.mark.parametrize('whole_copy', [True, False])
+def test_canonical_top_k_in_chunks_matches_one_pass(bank, monkeypatch, whole_copy):
+    from mmssl.labels import canonical_similarity
+    rng = np.random.default_rng(3)
+    rows = rng.permutation(200)[:50]
+    candidates = np.stack([rng.permutation(200)[:12] for _ in rows])
+    candidates[4, 3] = -1
+    expected = canonical_top_k(bank.features, bank.features, rows, candidates, 8)
+    if not whole_copy:
+        monkeypatch.setattr(canonical_similarity, 'FLOAT64_COPY_BYTES', 0)
+    monkeypatch.setattr(canonical_similarity, 'PAIR_CHUNK', 25)  # 2 rows a chunk
+    monkeypatch.setattr(canonical_similarity, 'ORDER_ROWS', 3)
+    got = canonical_top_k(bank.features, bank.features, rows, candidates, 8)
+    np.testing.assert_array_equal(got[0], expected[0])
+    np.testing.assert_array_equal(got[1], expected[1])
+    empty = canonical_top_k(bank.features, bank.features, rows[:0],
+                            candidates[:0], 8)
+    assert empty[0].shape == (0, 8) and empty[1].shape == (0, 8)
