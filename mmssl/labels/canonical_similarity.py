@@ -9,9 +9,13 @@ bit, exact ties included.
 
 The float64 products of given pairs are one sampled dense-dense product
 (``torch.sparse.sampled_addmm``: the dot products of a CSR pattern's entries only,
-on torch's intra-op threads), not a gather of the rows: re-scoring the 46 proposals
-of each of 5,000 rows (d = 256) took 10 ms this way against 45 ms for numpy's
-gather and ``einsum`` on the same 2 threads, with the same values.
+on torch's intra-op threads) against a float64 copy of the database, not a gather
+of the rows: re-scoring the 46 proposals of each of 5,000 rows (d = 256) took 10 ms
+this way against 45 ms for numpy's gather and ``einsum`` on the same 2 threads,
+with the same values. A database whose float64 copy would exceed
+:data:`FLOAT64_COPY_BYTES` (above 131,072 rows at d = 256, the approximate path of a
+million rows among them) keeps the gathers, in cache-sized chunks on the threads,
+so that memory stays bounded.
 """
 import warnings
 from typing import Optional, Tuple
@@ -25,9 +29,14 @@ from .chunk_threads import map_chunks
 #: float64 copies of the query rows it needs: at most this many rows).
 PAIR_CHUNK = 1 << 20
 
-#: Largest float64 copy of the database (bytes) made whole; above it, each chunk of
-#: pairs copies only the database rows it uses.
+#: Largest float64 copy of the database (bytes) made whole for the sampled
+#: product; above it the rows are gathered per chunk instead.
 FLOAT64_COPY_BYTES = 1 << 28
+
+#: Feature values gathered per chunk without the float64 copy (1 Mi float32: 4 MiB;
+#: small chunks run on memory the allocator hands back and forth instead of fresh
+#: pages: a fresh process's first call ran 2x faster with 4 MiB than 16 MiB).
+GATHER_ELEMENTS = 1 << 20
 
 #: Rows of candidates ordered per chunk on the threads (:func:`canonical_top_k`).
 ORDER_ROWS = 8192
@@ -54,15 +63,15 @@ def check_features(features: np.ndarray, name: str = 'features') -> np.ndarray:
 
 def float64_database(database: np.ndarray) -> Optional[torch.Tensor]:
     """``database`` as a float64 tensor when that copy fits
-    :data:`FLOAT64_COPY_BYTES`, else None (the products then copy rows per chunk)."""
+    :data:`FLOAT64_COPY_BYTES`, else None (the products then gather rows)."""
     if database.size * 8 > FLOAT64_COPY_BYTES:
         return None
     return torch.from_numpy(database).double()
 
 
-def _sampled_products(left: np.ndarray, crow: np.ndarray, cols: np.ndarray,
-                      database: np.ndarray,
-                      database64: Optional[torch.Tensor]) -> np.ndarray:
+def _pair_products(left: np.ndarray, crow: np.ndarray, cols: np.ndarray,
+                   database: np.ndarray,
+                   database64: Optional[torch.Tensor]) -> np.ndarray:
     """float64 ``<left[r], database[c]>`` of each CSR entry ``(r, c)``.
 
     Args:
@@ -70,14 +79,14 @@ def _sampled_products(left: np.ndarray, crow: np.ndarray, cols: np.ndarray,
         crow: ``(R + 1,)`` CSR row pointers into ``cols``.
         cols: database rows, in any order within a CSR row.
         database: ``(N, d)`` float32.
-        database64: :func:`float64_database` of ``database`` (or None).
+        database64: :func:`float64_database` of ``database``; None gathers the
+            rows instead (:func:`_gathered_products`).
 
     Returns:
         ``(len(cols),)`` float64, in the order of ``cols``.
     """
-    if database64 is None:  # only the rows these pairs use
-        used, cols = np.unique(cols, return_inverse=True)
-        database64 = torch.from_numpy(database[used]).double()
+    if database64 is None:
+        return _gathered_products(left, crow, cols, database)
     with warnings.catch_warnings():  # "sparse CSR support is in beta"
         warnings.simplefilter('ignore', UserWarning)
         pattern = torch.sparse_csr_tensor(
@@ -88,6 +97,23 @@ def _sampled_products(left: np.ndarray, crow: np.ndarray, cols: np.ndarray,
         products = torch.sparse.sampled_addmm(
             pattern, torch.from_numpy(left).double(), database64.T, beta=0.0)
     return products.values().numpy()
+
+
+def _gathered_products(left: np.ndarray, crow: np.ndarray, cols: np.ndarray,
+                       database: np.ndarray) -> np.ndarray:
+    """:func:`_pair_products` by gathering both rows of each pair, in chunks of
+    :data:`GATHER_ELEMENTS` values on the threads (memory stays bounded)."""
+    entry_rows = np.repeat(np.arange(len(left)), np.diff(crow))
+    out = np.empty(len(cols))
+    step = max(1, GATHER_ELEMENTS // max(1, database.shape[1]))
+
+    def products_of(start: int) -> None:
+        stop = start + step
+        out[start:stop] = np.einsum('ij,ij->i', left[entry_rows[start:stop]],
+                                    database[cols[start:stop]], dtype=np.float64)
+
+    map_chunks(products_of, range(0, len(cols), step))
+    return out
 
 
 def pair_similarities(queries: np.ndarray, database: np.ndarray,
@@ -127,7 +153,7 @@ def pair_similarities(queries: np.ndarray, database: np.ndarray,
     for start in range(0, flat_rows.size, PAIR_CHUNK):
         chunk_rows = flat_rows[start:start + PAIR_CHUNK]
         firsts = np.flatnonzero(np.r_[True, chunk_rows[1:] != chunk_rows[:-1]])
-        sims[start:start + PAIR_CHUNK] = _sampled_products(
+        sims[start:start + PAIR_CHUNK] = _pair_products(
             queries[chunk_rows[firsts]], np.r_[firsts, len(chunk_rows)],
             flat_cols[start:start + PAIR_CHUNK], database, database64)
     if order is None:
@@ -173,7 +199,7 @@ def canonical_top_k(queries: np.ndarray, features: np.ndarray,
     step = max(1, PAIR_CHUNK // candidates.shape[1])
     for start in range(0, len(rows), step):
         block = safe[start:start + step]
-        sims[start:start + step] = _sampled_products(
+        sims[start:start + step] = _pair_products(
             queries[rows[start:start + step]],
             np.arange(len(block) + 1) * block.shape[1], block.ravel(), features,
             database64).reshape(block.shape)

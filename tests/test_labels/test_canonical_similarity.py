@@ -71,7 +71,7 @@ def test_canonical_top_k_orders_like_a_lexsort_of_similarity_then_index():
 @pytest.mark.parametrize('whole_copy', [True, False])
 def test_pair_similarities_any_order_and_shape(bank, monkeypatch, whole_copy):
     from mmssl.labels import canonical_similarity
-    if not whole_copy:  # each chunk copies only the rows it uses
+    if not whole_copy:  # the rows are gathered instead
         monkeypatch.setattr(canonical_similarity, 'FLOAT64_COPY_BYTES', 0)
     monkeypatch.setattr(canonical_similarity, 'PAIR_CHUNK', 7)  # rows split
     rng = np.random.default_rng(2)
