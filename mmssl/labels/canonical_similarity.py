@@ -191,25 +191,29 @@ def canonical_top_k(queries: np.ndarray, features: np.ndarray,
     if not len(rows) or not candidates.shape[1]:
         return (np.full((len(rows), width), -np.inf, dtype=np.float32),
                 np.full((len(rows), width), -1, dtype=np.int64))
-    valid = candidates >= 0
-    safe = np.where(valid, candidates, 0)
-    sims = np.empty(candidates.shape, dtype=np.float32)
     if database64 is None:
         database64 = float64_database(features)
-    step = max(1, PAIR_CHUNK // candidates.shape[1])
+    out_sims = np.empty((len(rows), width), dtype=np.float32)
+    out_ids = np.empty((len(rows), width), dtype=np.int64)
+    step = max(1, PAIR_CHUNK // candidates.shape[1])  # rows per chunk
     for start in range(0, len(rows), step):
-        block = safe[start:start + step]
-        sims[start:start + step] = _pair_products(
+        block = candidates[start:start + step]
+        valid = block >= 0
+        safe = np.where(valid, block, 0)
+        sims = _pair_products(
             queries[rows[start:start + step]],
-            np.arange(len(block) + 1) * block.shape[1], block.ravel(), features,
-            database64).reshape(block.shape)
-    sims[~valid] = -np.inf
-    ids = np.where(valid, safe, _MISSING)
-    done = map_chunks(lambda lo: _ordered(sims[lo:lo + ORDER_ROWS],
-                                          ids[lo:lo + ORDER_ROWS], k),
-                      range(0, len(rows), ORDER_ROWS))
-    return (np.concatenate([top_sims for top_sims, _ in done]),
-            np.concatenate([top_ids for _, top_ids in done]))
+            np.arange(len(block) + 1) * block.shape[1], safe.ravel(), features,
+            database64).reshape(block.shape).astype(np.float32)
+        sims[~valid] = -np.inf
+        ids = np.where(valid, safe, _MISSING)
+
+        def order(lo: int) -> None:
+            hi = min(lo + ORDER_ROWS, len(block))
+            out_sims[start + lo:start + hi], out_ids[start + lo:start + hi] = \
+                _ordered(sims[lo:hi], ids[lo:hi], k)
+
+        map_chunks(order, range(0, len(block), ORDER_ROWS))
+    return out_sims, out_ids
 
 
 def _ordered(sims: np.ndarray, ids: np.ndarray,
