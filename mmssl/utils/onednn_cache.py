@@ -19,6 +19,7 @@ CPU convolution; ``import mmssl`` calls it. A capacity set by the user
 it is.
 """
 import os
+from typing import Optional
 
 #: Entries of oneDNN's primitive cache that :func:`enlarge_primitive_cache` asks for.
 PRIMITIVE_CACHE_CAPACITY = 8192
@@ -26,6 +27,24 @@ PRIMITIVE_CACHE_CAPACITY = 8192
 #: The environment variable oneDNN reads (``DNNL_`` is its older prefix).
 CAPACITY_VARIABLE = 'ONEDNN_PRIMITIVE_CACHE_CAPACITY'
 LEGACY_CAPACITY_VARIABLE = 'DNNL_PRIMITIVE_CACHE_CAPACITY'
+
+
+def primitive_cache_capacity() -> Optional[int]:
+    """The capacity the environment asks oneDNN for (``ONEDNN_`` before its older
+    ``DNNL_`` name), or None when neither is set.
+
+    Raises:
+        ValueError: a setting that is not a whole number.
+    """
+    for name in (CAPACITY_VARIABLE, LEGACY_CAPACITY_VARIABLE):
+        value = os.environ.get(name, '').strip()
+        if value:
+            try:
+                return int(value)
+            except ValueError:
+                raise ValueError(f'the environment variable {name}={value!r} is '
+                                 'not a whole number of cache entries') from None
+    return None
 
 
 def enlarge_primitive_cache(capacity: int = PRIMITIVE_CACHE_CAPACITY) -> int:
@@ -46,13 +65,8 @@ def enlarge_primitive_cache(capacity: int = PRIMITIVE_CACHE_CAPACITY) -> int:
     """
     if capacity < 0:
         raise ValueError(f'capacity must be >= 0, got {capacity}')
-    for name in (CAPACITY_VARIABLE, LEGACY_CAPACITY_VARIABLE):
-        value = os.environ.get(name, '').strip()
-        if value:
-            try:
-                return int(value)
-            except ValueError:
-                raise ValueError(f'the environment variable {name}={value!r} is '
-                                 'not a whole number of cache entries') from None
+    current = primitive_cache_capacity()
+    if current is not None:
+        return current
     os.environ[CAPACITY_VARIABLE] = str(int(capacity))
     return int(capacity)

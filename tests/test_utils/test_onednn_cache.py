@@ -8,7 +8,8 @@ import pytest
 from mmssl.utils import onednn_cache
 from mmssl.utils.onednn_cache import (CAPACITY_VARIABLE, LEGACY_CAPACITY_VARIABLE,
                                       PRIMITIVE_CACHE_CAPACITY,
-                                      enlarge_primitive_cache)
+                                      enlarge_primitive_cache,
+                                      primitive_cache_capacity)
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -27,13 +28,16 @@ def no_capacity(monkeypatch):
 
 
 def test_sets_the_capacity_when_unset(no_capacity):
+    assert primitive_cache_capacity() is None
     assert enlarge_primitive_cache(4096) == 4096
+    assert primitive_cache_capacity() == 4096
     assert os.environ[CAPACITY_VARIABLE] == '4096'
 
 
 @pytest.mark.parametrize('name', [CAPACITY_VARIABLE, LEGACY_CAPACITY_VARIABLE])
 def test_keeps_the_users_setting(no_capacity, monkeypatch, name):
     monkeypatch.setenv(name, '300')
+    assert primitive_cache_capacity() == 300
     assert enlarge_primitive_cache() == 300
     assert os.environ.get(CAPACITY_VARIABLE, '300') == '300'
 

@@ -1,12 +1,10 @@
 """Set torch's intra-op thread count for the run."""
-import os
-
 import torch
 from mmdet.registry import HOOKS
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
-from ...utils.onednn_cache import CAPACITY_VARIABLE, LEGACY_CAPACITY_VARIABLE
+from ...utils.onednn_cache import primitive_cache_capacity
 
 
 @HOOKS.register_module()
@@ -33,8 +31,7 @@ class TorchThreadsHook(Hook):
         """Apply the thread count before anything runs."""
         torch.set_num_threads(self.num_threads)
         runner.logger.info(f'torch intra-op threads: {self.num_threads}')
-        capacity = os.environ.get(CAPACITY_VARIABLE) or os.environ.get(
-            LEGACY_CAPACITY_VARIABLE)
-        runner.logger.info('oneDNN primitive cache capacity: '
-                           f'{capacity or "oneDNN default (1024)"} '
+        capacity = primitive_cache_capacity()
+        shown = 'oneDNN default (1024)' if capacity is None else capacity
+        runner.logger.info(f'oneDNN primitive cache capacity: {shown} '
                            '(mmssl.utils.onednn_cache)')
