@@ -69,6 +69,13 @@ def float64_database(database: np.ndarray) -> Optional[torch.Tensor]:
     return torch.from_numpy(database).double()
 
 
+def _copy_for(database: np.ndarray, num_pairs: int) -> Optional[torch.Tensor]:
+    """The float64 copy a call without one makes: only when it has at least as many
+    pairs as the database has rows (else gathering the pairs' rows is cheaper than
+    copying them all)."""
+    return float64_database(database) if num_pairs >= len(database) else None
+
+
 def _pair_products(left: np.ndarray, crow: np.ndarray, cols: np.ndarray,
                    database: np.ndarray,
                    database64: Optional[torch.Tensor]) -> np.ndarray:
@@ -132,7 +139,8 @@ def pair_similarities(queries: np.ndarray, database: np.ndarray,
         rows: int array of query rows, any shape.
         cols: int array of database rows, same shape as ``rows``.
         database64: optional :func:`float64_database` of ``database``, for callers
-            that compute many batches of pairs; made here when None.
+            that compute many batches of pairs; when None, made here for at least
+            as many pairs as ``database`` has rows, else the rows are gathered.
 
     Returns:
         float32 array of the shape of ``rows``.
@@ -147,8 +155,8 @@ def pair_similarities(queries: np.ndarray, database: np.ndarray,
     if flat_rows.size > 1 and (flat_rows[1:] < flat_rows[:-1]).any():
         order = np.argsort(flat_rows, kind='stable')
         flat_rows, flat_cols = flat_rows[order], flat_cols[order]
-    if database64 is None and flat_rows.size:
-        database64 = float64_database(database)
+    if database64 is None:
+        database64 = _copy_for(database, flat_rows.size)
     sims = np.empty(flat_rows.size, dtype=np.float32)
     for start in range(0, flat_rows.size, PAIR_CHUNK):
         chunk_rows = flat_rows[start:start + PAIR_CHUNK]
@@ -179,8 +187,8 @@ def canonical_top_k(queries: np.ndarray, features: np.ndarray,
         candidates: ``(len(rows), m)`` database indices, ``-1`` = none; no index may
             repeat within a row.
         k: places kept per row.
-        database64: optional :func:`float64_database` of ``features``; made here
-            when None.
+        database64: optional :func:`float64_database` of ``features``; when
+            None, as :func:`pair_similarities` does.
 
     Returns:
         ``(similarities, indices)``, each ``(len(rows), min(k, m))``.
@@ -192,7 +200,7 @@ def canonical_top_k(queries: np.ndarray, features: np.ndarray,
         return (np.full((len(rows), width), -np.inf, dtype=np.float32),
                 np.full((len(rows), width), -1, dtype=np.int64))
     if database64 is None:
-        database64 = float64_database(features)
+        database64 = _copy_for(features, candidates.size)
     out_sims = np.empty((len(rows), width), dtype=np.float32)
     out_ids = np.empty((len(rows), width), dtype=np.int64)
     step = max(1, PAIR_CHUNK // candidates.shape[1])  # rows per chunk

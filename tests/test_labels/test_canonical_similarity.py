@@ -77,7 +77,11 @@ def test_pair_similarities_any_order_and_shape(bank, monkeypatch, whole_copy):
     rng = np.random.default_rng(2)
     rows = rng.integers(0, 200, size=(9, 5))  # unsorted, repeated
     cols = rng.integers(0, 200, size=(9, 5))
-    sims = pair_similarities(bank.features, bank.features, rows, cols)
+    # 45 pairs on 200 rows: without a copy given, the rows are gathered
+    copy = canonical_similarity.float64_database(bank.features)
+    sims = pair_similarities(bank.features, bank.features, rows, cols, copy)
+    gathered = pair_similarities(bank.features, bank.features, rows, cols)
+    np.testing.assert_array_equal(sims, gathered)
     x = bank.features.astype(np.float64)
     assert sims.shape == rows.shape and sims.dtype == np.float32
     np.testing.assert_array_equal(
