@@ -49,3 +49,38 @@ def test_maps_of_different_sizes_keep_their_order():
     for i, (crop_map, size) in enumerate(zip(maps, sizes)):
         alone = aligned_directly(layer, crop_map.unsqueeze(0), [size])
         assert torch.allclose(feats[i], alone[0], atol=1e-5)
+
+
+def test_alignment_operators_are_cached_per_layer_setting_map_and_box():
+    from mmssl.models.layers import crop_roi_align
+    crop_roi_align._operators.clear()
+    coarse = RoIAlign((4, 4), spatial_scale=1 / 16, sampling_ratio=1)
+    fine = RoIAlign((4, 4), spatial_scale=1 / 16, sampling_ratio=0)
+    maps = torch.randn(2, 3, 14, 6)
+    sizes = [(96, 224), (90, 200)]
+    for _ in range(2):  # the second pass reads the cache
+        for layer in (coarse, fine):
+            assert torch.allclose(whole_crop_roi_feats(layer, maps, sizes),
+                                  aligned_directly(layer, maps, sizes), atol=1e-5)
+    assert len(crop_roi_align._operators) == 4  # 2 settings x 2 boxes
+    first = crop_roi_align.alignment_operator(fine, 14, 6, (96, 224),
+                                              torch.float32, maps.device)
+    assert crop_roi_align.alignment_operator(fine, 14, 6, (96, 224),
+                                             torch.float32, maps.device) is first
+    assert first.shape == (14 * 6, 16)
+
+
+def test_alignment_operator_cache_is_bounded(monkeypatch):
+    from mmssl.models.layers import crop_roi_align
+    crop_roi_align._operators.clear()
+    monkeypatch.setattr(crop_roi_align, 'OPERATOR_CACHE_SIZE', 3)
+    layer = RoIAlign((2, 2), spatial_scale=1 / 16, sampling_ratio=0)
+    maps = torch.randn(1, 2, 4, 2)
+    for width in range(20, 26):
+        expected = aligned_directly(layer, maps, [(width, 60)])
+        assert torch.allclose(whole_crop_roi_feats(layer, maps, [(width, 60)]),
+                              expected, atol=1e-5)
+    assert len(crop_roi_align._operators) == 3
+    # the most recent boxes are kept, the oldest dropped
+    assert [key[-3] for key in crop_roi_align._operators] == [
+        (23.0, 60.0), (24.0, 60.0), (25.0, 60.0)]
