@@ -56,41 +56,8 @@ def _ceil_to(value: int, divisor: int) -> int:
     return -(-value // divisor) * divisor
 
 
-#: Canvas widths tried for a layout, in pixels (:class:`CropCanvas`); the one
-#: with the smallest canvas is kept.
-CANVAS_WIDTHS = tuple(range(96, 385, 16))
-
-
-def _shelf_layout(foot: Sequence[Tuple[int, int]], width: int, align: int
-                  ) -> Tuple[List[Tuple[int, int]], int, int]:
-    """Shelf packing of footprints (a crop and the gap after it), tallest first,
-    in rows of at most ``width`` pixels (the last gap of a row may overhang it).
-
-    Returns:
-        ``(offsets, bottom, right)``: each crop's ``(y, x)`` and the extent of the
-        crops themselves (no trailing gap).
-    """
-    offsets = [(0, 0)] * len(foot)
-    x = y = shelf = bottom = right = 0
-    for i in sorted(range(len(foot)), key=lambda i: -foot[i][0]):
-        fh, fw = foot[i]
-        if x and x + fw - align > width:
-            x, y, shelf = 0, y + shelf, 0
-        offsets[i] = (y, x)
-        right = max(right, x + fw - align)
-        bottom = max(bottom, y + fh - align)
-        x += fw
-        shelf = max(shelf, fh)
-    return offsets, bottom, right
-
-
 class CropCanvas:
     """Shelf-packed layout of crops in one canvas, ``align`` pixels apart.
-
-    Crops sit ``align`` pixels apart; along the canvas's edges they need no gap
-    (the convolutions' own zero padding is what a crop alone sees there). Of the
-    candidate ``widths``, the layout with the smallest canvas is kept (on SynthPS
-    batches: 0.73 of the pixels of a fixed 192-pixel width with a trailing gap).
 
     Args:
         sizes: ``(height, width)`` of each crop as the backbone should see it
@@ -98,32 +65,33 @@ class CropCanvas:
         align: Offsets and gaps are multiples of this; it must be a multiple of
             the backbone's output stride, and every padded layer at input stride
             ``s`` must have ``padding * s <= align`` (checked while running).
-        widths: Candidate canvas widths in pixels (a layout is at least as wide
-            as its widest crop); default :data:`CANVAS_WIDTHS`.
+        width: Least canvas width in pixels (more when a crop is wider).
         height_step: The canvas height is rounded up to a multiple of this, so
             that few canvas shapes occur (each new shape costs the convolution
             library a new kernel set).
     """
 
     def __init__(self, sizes: Sequence[Tuple[int, int]], align: int = 16,
-                 widths: Sequence[int] = CANVAS_WIDTHS,
-                 height_step: int = 64) -> None:
+                 width: int = 192, height_step: int = 64) -> None:
         if not sizes:
             raise ValueError('CropCanvas needs at least one crop')
-        if not widths:
-            raise ValueError('CropCanvas needs at least one candidate width')
         self.sizes = [(int(h), int(w)) for h, w in sizes]
         self.align = align
         foot = [(_ceil_to(h, align) + align, _ceil_to(w, align) + align)
                 for h, w in self.sizes]
-        step = _ceil_to(height_step, align)
-        best = None
-        for width in sorted({_ceil_to(int(w), align) for w in widths}):
-            offsets, bottom, right = _shelf_layout(foot, width, align)
-            shape = (_ceil_to(bottom, step), _ceil_to(right, align))
-            if best is None or shape[0] * shape[1] < best[0][0] * best[0][1]:
-                best = (shape, offsets)
-        (self.height, self.width), self.offsets = best
+        width = max(max(fw for _, fw in foot), _ceil_to(width, align))
+        offsets = [(0, 0)] * len(foot)
+        x = y = shelf = 0
+        for i in sorted(range(len(foot)), key=lambda i: -foot[i][0]):
+            fh, fw = foot[i]
+            if x + fw > width:
+                x, y, shelf = 0, y + shelf, 0
+            offsets[i] = (y, x)
+            x += fw
+            shelf = max(shelf, fh)
+        self.offsets = offsets
+        self.height = _ceil_to(y + shelf, _ceil_to(height_step, align))
+        self.width = width
         self._inside: Dict[tuple, Tensor] = {}
         self._pasted: Optional[Tensor] = None
 

@@ -23,13 +23,13 @@ def small_backbone() -> nn.Module:
 
 def test_layout_keeps_crops_apart_and_aligned():
     sizes = [(64, 32), (32, 32), (96, 64), (32, 96), (64, 32)]
-    canvas = CropCanvas(sizes, align=16, widths=(128, ), height_step=64)
-    assert canvas.width <= 128 + 16 and canvas.width % 16 == 0
+    canvas = CropCanvas(sizes, align=16, width=128, height_step=64)
+    assert canvas.width >= 128 and canvas.width % 16 == 0
     assert canvas.height % 64 == 0
     boxes = []
     for (h, w), (y, x) in zip(sizes, canvas.offsets):
         assert y % 16 == 0 and x % 16 == 0
-        assert y + h <= canvas.height and x + w <= canvas.width
+        assert y + h + 16 <= canvas.height and x + w + 16 <= canvas.width
         boxes.append((y, x, y + h + 16, x + w + 16))  # with the gap
     for i, a in enumerate(boxes):
         for b in boxes[i + 1:]:
@@ -38,27 +38,7 @@ def test_layout_keeps_crops_apart_and_aligned():
             assert not overlap
 
 
-def test_layout_takes_the_smallest_canvas_and_no_gap_at_its_edges():
-    # two 32 x 32 crops: side by side, one gap between them, none after
-    canvas = CropCanvas([(32, 32), (32, 32)], align=16, widths=(80, 192),
-                        height_step=16)
-    assert (canvas.height, canvas.width) == (32, 80)
-    assert sorted(canvas.offsets) == [(0, 0), (0, 48)]
-    # a narrow width stacks them (32 + 16 + 32 rows) when that is smaller
-    tall = CropCanvas([(32, 32), (32, 32)], align=16, widths=(32, ),
-                      height_step=16)
-    assert (tall.height, tall.width) == (80, 32)
-    many = [(96, 32), (64, 32), (64, 64), (32, 32), (96, 64), (32, 96)]
-    chosen = CropCanvas(many, align=16)
-    for width in (96, 192, 384):
-        fixed = CropCanvas(many, align=16, widths=(width, ))
-        assert chosen.height * chosen.width <= fixed.height * fixed.width
-    with pytest.raises(ValueError):
-        CropCanvas(many, widths=())
-
-
-@pytest.mark.parametrize('widths', [(48, ), None])
-def test_each_crop_gets_the_features_it_gets_alone(widths):
+def test_each_crop_gets_the_features_it_gets_alone():
     net = small_backbone()
     generator = torch.Generator().manual_seed(1)
     crops = [torch.randn(3, h, w, generator=generator)
@@ -66,8 +46,7 @@ def test_each_crop_gets_the_features_it_gets_alone(widths):
     padded = [(-(-c.shape[1] // 16) * 16, -(-c.shape[2] // 16) * 16)
               for c in crops]
     background = torch.tensor([-1.0, 0.5, 2.0])
-    canvas = (CropCanvas(padded, align=8, widths=widths) if widths else
-              CropCanvas(padded, align=8))  # crops along the canvas's edges
+    canvas = CropCanvas(padded, align=8, width=48)
     image = canvas.paste(crops, background)
     with torch.no_grad():
         with canvas.separating(net):
@@ -89,7 +68,7 @@ def test_each_crop_gets_the_features_it_gets_alone(widths):
 def test_separation_passes_gradients_to_the_crops_only():
     net = small_backbone()
     crops = [torch.randn(3, 16, 16), torch.randn(3, 32, 16)]
-    canvas = CropCanvas([(16, 16), (32, 16)], align=8, widths=(32, ))
+    canvas = CropCanvas([(16, 16), (32, 16)], align=8, width=32)
     image = canvas.paste(crops, torch.zeros(3)).requires_grad_()
     canvas._pasted = None  # make the stem hook run on this leaf too
     with canvas.separating(net):
@@ -114,7 +93,7 @@ def test_compatibility_needs_pixelwise_norms():
 def test_padding_wider_than_the_gap_is_an_error():
     net = nn.Sequential(nn.Conv2d(3, 3, 3, stride=4, padding=1),
                         nn.Conv2d(3, 3, 5, padding=2)).eval()
-    canvas = CropCanvas([(16, 16), (16, 16)], align=4, widths=(16, ))
+    canvas = CropCanvas([(16, 16), (16, 16)], align=4, width=16)
     image = canvas.paste([torch.randn(3, 16, 16)] * 2, torch.zeros(3))
     with pytest.raises(RuntimeError, match='gap'):
         with canvas.separating(net):
