@@ -637,8 +637,7 @@ def print_entry(entry):
                   f' {entry[r]["repeat"]["total_seconds"]:7.2f} s' + ' ' * 8
                   if entry[r].get('repeat') else f' {"-":>22s}'
                   for r in references))
-        spread = sparse['repeat'].get('all_seconds') or [
-            sparse['repeat']['total_seconds']]
+        spread = sparse['repeat']['all_seconds']
         print(f'  (total again: the median of {len(spread)} later call(s) in the '
               f'same process, as in every epoch after the first; mmssl\'s ranged '
               f'{min(spread):.3f}-{max(spread):.3f} s; median steps ' + ', '.join(
