@@ -11,7 +11,7 @@ from mmdet.structures.bbox import bbox2roi, get_box_tensor, scale_boxes
 from mmengine.structures import InstanceData
 from torch import Tensor
 
-from ..layers import (crop_roi_feats, folded_batch_norms, frozen_bn_statistics,
+from ..layers import (crop_roi_feats, frozen_bn_statistics,
                       make_exemplar_crops, original_crop_roi_feats)
 from ..losses import RowImages, batch_multilabels, cluster_centroids
 
@@ -177,9 +177,7 @@ class PersonSearchDetector(TwoStageDetector):
         (:func:`original_crop_roi_feats`), each scale is one batch
         (:func:`crop_roi_feats`), res5 runs once for all crops and the embedding
         head once per domain, so each domain's population statistics move once
-        per step, from all its crops. The backbone's frozen batch norms are
-        folded into their convolutions once for all these passes
-        (:func:`folded_batch_norms`).
+        per step, from all its crops.
         """
         mean = self.data_preprocessor.mean.view(-1)
         std = self.data_preprocessor.std.view(-1)
@@ -200,7 +198,7 @@ class PersonSearchDetector(TwoStageDetector):
         stage = self.roi_head.num_stages - 1
         extractor = self.roi_head.bbox_roi_extractor[stage]
         roi_feats, domains = [], []
-        with frozen_bn_statistics(self), folded_batch_norms(self.backbone):
+        with frozen_bn_statistics(self):
             if self.exemplar_with_original:
                 roi_feats.append(original_crop_roi_feats(
                     self.extract_feat, self.backbone, extractor, originals,
