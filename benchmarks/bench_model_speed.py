@@ -8,6 +8,7 @@ Targets: exemplar branch <= 1.5x the step time without it (issue 16; 1.6x in iss
 
     python benchmarks/bench_model_speed.py [--iters 20] [--repeats 3] [--images 40]
     python benchmarks/bench_model_speed.py --breakdown   # where the branch's time goes
+    python benchmarks/bench_model_speed.py --profile     # ... operator by operator
 
 The untrained network is timed (its proposals are as many as a trained one's:
 the RPN keeps its top-k). Training steps: one warm-up pass over the batches (the
@@ -196,6 +197,52 @@ def breakdown(models, optimizers, batches, repeats):
     print(json.dumps({k: median(v) for k, v in times.items()}))
 
 
+def operator_profile(models, optimizers, batches, top=25):
+    """Self CPU ms per step of each operator in both steps (torch's profiler over
+    one pass of the batches after a warm-up pass), sorted by what the branch adds.
+
+    The profiler sees torch's operators only: Python and mmcv's extension calls
+    (its CPU RoIAlign and NMS) are in the CPU time of the step measured without
+    it, printed beside the profiled totals."""
+    from torch.profiler import ProfilerActivity, profile
+    for batch in batches:
+        for name in models:
+            train_step(models[name], optimizers[name], batch)
+    per_step, step_ms = {}, {}
+    for name in models:
+        step_ms[name] = 1000 * sum(
+            train_step(models[name], optimizers[name], batch)[1]
+            for batch in batches) / len(batches)
+        with profile(activities=[ProfilerActivity.CPU]) as prof:
+            for batch in batches:
+                train_step(models[name], optimizers[name], batch)
+        per_step[name] = {
+            event.key: event.self_cpu_time_total / 1000 / len(batches)
+            for event in prof.key_averages()
+        }
+    with_ms, without_ms = per_step['with_exemplar'], per_step['without_exemplar']
+    added = {key: with_ms.get(key, 0.0) - without_ms.get(key, 0.0)
+             for key in set(with_ms) | set(without_ms)}
+    convolution = [key for key in added if 'convolution' in key
+                   or key.startswith('aten::_slow_conv2d')]
+    totals = {
+        'step_cpu_ms_without_exemplar': step_ms['without_exemplar'],
+        'step_cpu_ms_with_exemplar': step_ms['with_exemplar'],
+        'profiled_ms_per_step_without_exemplar': sum(without_ms.values()),
+        'profiled_ms_per_step_with_exemplar': sum(with_ms.values()),
+        'added_ms_per_step': sum(added.values()),
+        'added_convolution_ms_per_step': sum(added[k] for k in convolution),
+    }
+    print(f'{"operator (self CPU ms per step)":48s} {"with":>8s} {"without":>8s} '
+          f'{"added":>8s}')
+    for key in sorted(added, key=added.get, reverse=True)[:top]:
+        print(f'{key[:48]:48s} {with_ms.get(key, 0.0):8.2f} '
+              f'{without_ms.get(key, 0.0):8.2f} {added[key]:8.2f}')
+    for key, value in totals.items():
+        print(f'{key:48s} {value:8.2f}')
+    print(json.dumps(totals))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--config', default=osp.join(REPO, 'configs/ssl_r18c16-c4_6e_synthps.py'))
@@ -206,6 +253,8 @@ def main():
     parser.add_argument('--images', type=int, default=40)
     parser.add_argument('--breakdown', action='store_true',
                         help='CPU time of each part of the exemplar branch')
+    parser.add_argument('--profile', action='store_true',
+                        help='self CPU time of each operator in both steps')
     parser.add_argument('--threads', type=int, default=1,
                         help='torch threads (the SynthPS configs use 1)')
     args = parser.parse_args()
@@ -236,6 +285,9 @@ def main():
                                            momentum=0.9)
     if args.breakdown:
         breakdown(models, optimizers, batches, args.repeats)
+        return
+    if args.profile:
+        operator_profile(models, optimizers, batches)
         return
     wall, cpu = interleaved_steps(models, optimizers, batches, args.repeats)
     rows['train_step_s_without_exemplar'] = wall['without_exemplar']
