@@ -21,20 +21,14 @@ from torch import Tensor
 CHUNK_BYTES = 32 * 2**20
 
 
-def _sample_grads(grad_out: Tensor, rois: Tensor, height: int, width: int,
-                  spatial_scale: float, sampling_ratio: int,
-                  aligned: bool) -> Tuple[Tensor, Tensor]:
-    """Destinations (flat ``b * H * W + y * W + x``) and values ``(K, C)`` of the
-    bilinear contributions of ``rois``, in mmcv's order.
-
-    The expressions are those of mmcv's ``ROIAlignBackward`` and
-    ``bilinear_interpolate_gradient`` (average mode), evaluated in the dtype of
-    ``grad_out``.
-    """
-    num, channels, pooled_h, pooled_w = grad_out.shape
-    dtype, device = grad_out.dtype, grad_out.device
+def _sampling_grids(rois: Tensor, pooled_h: int, pooled_w: int,
+                    spatial_scale: float, sampling_ratio: int, aligned: bool,
+                    dtype: torch.dtype) -> Tuple[Tensor, ...]:
+    """Per RoI: ``start_h, start_w, bin_h, bin_w`` (in ``dtype``) and the sample
+    grid ``grid_h, grid_w`` of each bin, with mmcv's ``ROIAlignBackward``
+    expressions."""
     offset = 0.5 if aligned else 0.0
-    scale = torch.tensor(spatial_scale, dtype=dtype, device=device)
+    scale = torch.tensor(spatial_scale, dtype=dtype, device=rois.device)
     start_w = rois[:, 1] * scale - offset
     start_h = rois[:, 2] * scale - offset
     roi_w = (rois[:, 3] * scale - offset) - start_w
@@ -42,15 +36,30 @@ def _sample_grads(grad_out: Tensor, rois: Tensor, height: int, width: int,
     if not aligned:  # mmcv's backward-compatible minimum size
         roi_w = roi_w.clamp(min=1.0)
         roi_h = roi_h.clamp(min=1.0)
-    bin_h = roi_h / pooled_h
-    bin_w = roi_w / pooled_w
     if sampling_ratio > 0:
-        grid_h = torch.full((num, ), sampling_ratio, dtype=torch.long,
-                            device=device)
+        grid_h = torch.full((len(rois), ), sampling_ratio, dtype=torch.long,
+                            device=rois.device)
         grid_w = grid_h
     else:
         grid_h = torch.ceil(roi_h / pooled_h).long()
         grid_w = torch.ceil(roi_w / pooled_w).long()
+    return (start_h, start_w, roi_h / pooled_h, roi_w / pooled_w, grid_h,
+            grid_w)
+
+
+def _sample_grads(grad_out: Tensor, rois: Tensor, grids: Tuple[Tensor, ...],
+                  height: int, width: int) -> Tuple[Tensor, Tensor]:
+    """Destinations (flat ``b * H * W + y * W + x``) and values ``(K, C)`` of the
+    bilinear contributions of ``rois`` (their :func:`_sampling_grids`), in
+    mmcv's order.
+
+    The expressions are those of mmcv's ``ROIAlignBackward`` and
+    ``bilinear_interpolate_gradient`` (average mode), evaluated in the dtype of
+    ``grad_out``.
+    """
+    num, channels, pooled_h, pooled_w = grad_out.shape
+    dtype, device = grad_out.dtype, grad_out.device
+    start_h, start_w, bin_h, bin_w, grid_h, grid_w = grids
     count = (grid_h * grid_w).to(dtype)
     per_roi = pooled_h * pooled_w * grid_h * grid_w
     roi = torch.repeat_interleave(torch.arange(num, device=device), per_roi)
@@ -111,23 +120,21 @@ def roi_align_input_grad(grad_out: Tensor, rois: Tensor,
     batch, channels, height, width = input_shape
     flat = grad_out.new_zeros((batch * height * width, channels))
     if rois.numel():
-        # samples per RoI, bounded by the average sampling grid of the batch
         grad_out = grad_out.contiguous()
-        bins = grad_out.shape[2] * grad_out.shape[3]
-        roi_h = (rois[:, 4] - rois[:, 2]) * spatial_scale + 1
-        roi_w = (rois[:, 3] - rois[:, 1]) * spatial_scale + 1
-        samples = (bins * (roi_h / grad_out.shape[2] + 1).ceil() *
-                   (roi_w / grad_out.shape[3] + 1).ceil()).clamp(min=1)
-        if sampling_ratio > 0:
-            samples = torch.full_like(samples, bins * sampling_ratio**2)
+        pooled_h, pooled_w = grad_out.shape[2:]
+        grids = _sampling_grids(rois, pooled_h, pooled_w, spatial_scale,
+                                sampling_ratio, aligned, grad_out.dtype)
+        # chunks of whole RoIs, in order, of at most CHUNK_BYTES of
+        # contributions (a RoI larger than that is a chunk of its own)
+        samples = pooled_h * pooled_w * grids[4] * grids[5]
         per_roi_bytes = samples * 4 * channels * grad_out.element_size()
-        ends = torch.cumsum(per_roi_bytes, 0) // CHUNK_BYTES
+        chunk_of_roi = torch.cumsum(per_roi_bytes, 0) // CHUNK_BYTES
         start = 0
-        for end in torch.unique_consecutive(ends, return_counts=True)[1].cumsum(
-                0).tolist():
+        for end in torch.unique_consecutive(
+                chunk_of_roi, return_counts=True)[1].cumsum(0).tolist():
             destinations, values = _sample_grads(
-                grad_out[start:end], rois[start:end], height, width,
-                spatial_scale, sampling_ratio, aligned)
+                grad_out[start:end], rois[start:end],
+                tuple(g[start:end] for g in grids), height, width)
             flat.index_add_(0, destinations, values)
             start = end
     return flat.view(batch, height, width,
