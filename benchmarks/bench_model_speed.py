@@ -9,6 +9,7 @@ Targets: exemplar branch <= 1.5x the step time without it (issue 16; 1.6x in iss
     python benchmarks/bench_model_speed.py [--iters 20] [--repeats 3] [--images 40]
     python benchmarks/bench_model_speed.py --breakdown   # where the branch's time goes
     python benchmarks/bench_model_speed.py --profile     # ... operator by operator
+    python benchmarks/bench_model_speed.py --macs        # convolution work and rate
 
 The untrained network is timed (its proposals are as many as a trained one's:
 the RPN keeps its top-k). Training steps: one warm-up pass over the batches (the
@@ -243,6 +244,85 @@ def operator_profile(models, optimizers, batches, top=25):
     print(json.dumps(totals))
 
 
+def valid_taps(size: int, out_size: int, kernel: int, stride: int, padding: int,
+               dilation: int) -> int:
+    """Kernel taps that land inside the input, summed over the output positions
+    of one spatial dimension (the padded taps are no work for the convolution
+    library: it skips them)."""
+    return sum(sum(1 for t in range(kernel)
+                   if 0 <= o * stride - padding + t * dilation < size)
+               for o in range(out_size))
+
+
+def conv_macs(model, optimizer, batches):
+    """Multiply-accumulates per training step of every ``nn.Conv2d`` call, forward
+    and backward (the weight gradient of each trainable convolution, the input
+    gradient where the input needs one), counting only the taps inside the input;
+    the mean over ``batches``."""
+    counts = {'forward': 0, 'weight_grad': 0, 'input_grad': 0}
+
+    def count(module, inputs, output):
+        x = inputs[0]
+        n, c_in, h, w = x.shape
+        _, c_out, h_out, w_out = output.shape
+        taps = (valid_taps(h, h_out, module.kernel_size[0], module.stride[0],
+                           module.padding[0], module.dilation[0]) *
+                valid_taps(w, w_out, module.kernel_size[1], module.stride[1],
+                           module.padding[1], module.dilation[1]))
+        macs = n * c_out * c_in // module.groups * taps
+        counts['forward'] += macs
+        counts['weight_grad'] += macs if module.weight.requires_grad else 0
+        counts['input_grad'] += macs if x.requires_grad else 0
+
+    handles = [m.register_forward_hook(count) for m in model.modules()
+               if isinstance(m, torch.nn.Conv2d)]
+    try:
+        for batch in batches:
+            train_step(model, optimizer, batch)
+    finally:
+        for handle in handles:
+            handle.remove()
+    return {key: value / len(batches) for key, value in counts.items()}
+
+
+def convolution_rate(models, optimizers, batches):
+    """Convolution work of both steps (:func:`conv_macs`) against the CPU time
+    the profiler gives the convolutions (forward and backward), and the rate of
+    each: the step without the branch, and what the branch adds."""
+    from torch.profiler import ProfilerActivity, profile
+    for batch in batches:  # warm-up: oneDNN builds its kernels once per shape
+        for name in models:
+            train_step(models[name], optimizers[name], batch)
+    macs, conv_ms = {}, {}
+    for name in models:
+        macs[name] = sum(conv_macs(models[name], optimizers[name],
+                                   batches).values())
+        with profile(activities=[ProfilerActivity.CPU]) as prof:
+            for batch in batches:
+                train_step(models[name], optimizers[name], batch)
+        conv_ms[name] = sum(
+            event.self_cpu_time_total for event in prof.key_averages()
+            if 'convolution' in event.key or event.key.startswith(
+                'aten::_slow_conv2d')) / 1000 / len(batches)
+    plain, branch = 'without_exemplar', 'with_exemplar'
+    added_macs = macs[branch] - macs[plain]
+    added_ms = conv_ms[branch] - conv_ms[plain]
+    rows = {
+        'conv_gmac_per_step_without_exemplar': macs[plain] / 1e9,
+        'conv_gmac_per_step_with_exemplar': macs[branch] / 1e9,
+        'conv_gmac_added_by_branch': added_macs / 1e9,
+        'conv_work_added_fraction': added_macs / macs[plain],
+        'conv_ms_per_step_without_exemplar': conv_ms[plain],
+        'conv_ms_added_by_branch': added_ms,
+        'conv_gmac_per_s_without_exemplar': macs[plain] / 1e6 / conv_ms[plain],
+        'conv_gmac_per_s_of_branch': added_macs / 1e6 / added_ms,
+        'branch_conv_ms_at_plain_rate': added_macs / macs[plain] * conv_ms[plain],
+    }
+    for key, value in rows.items():
+        print(f'{key:42s} {value:9.3f}')
+    print(json.dumps(rows))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--config', default=osp.join(REPO, 'configs/ssl_r18c16-c4_6e_synthps.py'))
@@ -255,6 +335,8 @@ def main():
                         help='CPU time of each part of the exemplar branch')
     parser.add_argument('--profile', action='store_true',
                         help='self CPU time of each operator in both steps')
+    parser.add_argument('--macs', action='store_true',
+                        help='convolution work of both steps and its CPU rate')
     parser.add_argument('--threads', type=int, default=1,
                         help='torch threads (the SynthPS configs use 1)')
     args = parser.parse_args()
@@ -288,6 +370,9 @@ def main():
         return
     if args.profile:
         operator_profile(models, optimizers, batches)
+        return
+    if args.macs:
+        convolution_rate(models, optimizers, batches)
         return
     wall, cpu = interleaved_steps(models, optimizers, batches, args.repeats)
     rows['train_step_s_without_exemplar'] = wall['without_exemplar']
