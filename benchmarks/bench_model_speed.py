@@ -198,6 +198,19 @@ def breakdown(models, optimizers, batches, repeats):
     print(json.dumps({k: median(v) for k, v in times.items()}))
 
 
+def warm_up(models, optimizers, batches):
+    """One training step of each model on each batch (oneDNN builds its kernels
+    once per input shape, as in the first steps of a training)."""
+    for batch in batches:
+        for name in models:
+            train_step(models[name], optimizers[name], batch)
+
+
+def is_convolution(operator: str) -> bool:
+    """Whether a profiler key is a convolution's forward or backward kernel."""
+    return 'convolution' in operator or operator.startswith('aten::_slow_conv2d')
+
+
 def operator_profile(models, optimizers, batches, top=25):
     """Self CPU ms per step of each operator in both steps (torch's profiler over
     one pass of the batches after a warm-up pass), sorted by what the branch adds.
@@ -206,9 +219,7 @@ def operator_profile(models, optimizers, batches, top=25):
     (its CPU RoIAlign and NMS) are in the CPU time of the step measured without
     it, printed beside the profiled totals."""
     from torch.profiler import ProfilerActivity, profile
-    for batch in batches:
-        for name in models:
-            train_step(models[name], optimizers[name], batch)
+    warm_up(models, optimizers, batches)
     per_step, step_ms = {}, {}
     for name in models:
         step_ms[name] = 1000 * sum(
@@ -224,8 +235,7 @@ def operator_profile(models, optimizers, batches, top=25):
     with_ms, without_ms = per_step['with_exemplar'], per_step['without_exemplar']
     added = {key: with_ms.get(key, 0.0) - without_ms.get(key, 0.0)
              for key in set(with_ms) | set(without_ms)}
-    convolution = [key for key in added if 'convolution' in key
-                   or key.startswith('aten::_slow_conv2d')]
+    convolution = [key for key in added if is_convolution(key)]
     totals = {
         'step_cpu_ms_without_exemplar': step_ms['without_exemplar'],
         'step_cpu_ms_with_exemplar': step_ms['with_exemplar'],
@@ -290,9 +300,7 @@ def convolution_rate(models, optimizers, batches):
     the profiler gives the convolutions (forward and backward), and the rate of
     each: the step without the branch, and what the branch adds."""
     from torch.profiler import ProfilerActivity, profile
-    for batch in batches:  # warm-up: oneDNN builds its kernels once per shape
-        for name in models:
-            train_step(models[name], optimizers[name], batch)
+    warm_up(models, optimizers, batches)
     macs, conv_ms = {}, {}
     for name in models:
         macs[name] = sum(conv_macs(models[name], optimizers[name],
@@ -302,8 +310,7 @@ def convolution_rate(models, optimizers, batches):
                 train_step(models[name], optimizers[name], batch)
         conv_ms[name] = sum(
             event.self_cpu_time_total for event in prof.key_averages()
-            if 'convolution' in event.key or event.key.startswith(
-                'aten::_slow_conv2d')) / 1000 / len(batches)
+            if is_convolution(event.key)) / 1000 / len(batches)
     plain, branch = 'without_exemplar', 'with_exemplar'
     added_macs = macs[branch] - macs[plain]
     added_ms = conv_ms[branch] - conv_ms[plain]

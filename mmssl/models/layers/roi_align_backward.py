@@ -154,9 +154,9 @@ class _RoIAlignFastBackward(torch.autograd.Function):
                 aligned: bool) -> Tensor:
         ctx.save_for_backward(rois)
         ctx.settings = (tuple(feats.shape), spatial_scale, sampling_ratio, aligned)
-        with torch.no_grad():
-            return roi_align(feats, rois, output_size, spatial_scale,
-                             sampling_ratio, 'avg', aligned)
+        # (an autograd Function's forward runs without recording a graph)
+        return roi_align(feats, rois, output_size, spatial_scale, sampling_ratio,
+                         'avg', aligned)
 
     @staticmethod
     def backward(ctx, grad_out: Tensor):
